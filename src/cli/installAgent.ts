@@ -1,0 +1,22 @@
+import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../model/errors.js';
+import { packageRoot } from './paths.js';
+
+export function builtAgentPath(): string {
+  return join(packageRoot(), 'agents', 'ipsec');
+}
+
+/** Copy agents/ipsec to OCF_ROOT/resource.d/tripleo/ipsec (atomically, 0755). */
+export function installAgent(ocfRoot: string): string {
+  const src = builtAgentPath();
+  if (!existsSync(src)) throw new InputError(`${src} does not exist: run npm run build first`);
+  const dir = join(ocfRoot, 'resource.d', 'tripleo');
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const dest = join(dir, 'ipsec');
+  const tmp = `${dest}.new-${process.pid}`;
+  copyFileSync(src, tmp);
+  chmodSync(tmp, 0o755);
+  renameSync(tmp, dest);
+  return dest;
+}

@@ -1,0 +1,96 @@
+// tripleo-ipsec: the operator's CLI. Parses arguments, calls the library,
+// turns results into words and exit codes.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { join, resolve } from 'node:path';
+import { generate } from '../generate.js';
+import { writeTreeAtomically } from '../output/atomicTree.js';
+import { checkEsp } from '../libreswan/algparse.js';
+import { IPSEC_VAR_DEFAULTS, IPSEC_VAR_DOCS } from '../model/ipsecVars.js';
+import { generateSummary, reportError } from './report.js';
+import { installAgent } from './installAgent.js';
+import { packageRoot } from './paths.js';
+
+const varsHelp = Object.entries(IPSEC_VAR_DOCS)
+  .map(([k, doc]) => `  ${k}: ${doc} (default: ${k in IPSEC_VAR_DEFAULTS ? JSON.stringify((IPSEC_VAR_DEFAULTS as Record<string, unknown>)[k]) : 'generated'})`)
+  .join('\n');
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  await yargs(argv)
+    .scriptName('tripleo-ipsec')
+    .usage('$0 <command> [options]\n\nIPsec (libreswan) for the isolated networks of a TripleO overcloud.')
+    .command(
+      'generate',
+      'Generate per-host libreswan tunnels, secrets and firewall rules from a TripleO inventory',
+      (y) =>
+        y
+          .option('inventory', { alias: 'i', type: 'string', describe: 'tripleo-ansible-inventory output (static YAML or dynamic JSON)' })
+          .option('network-data', { alias: 'n', type: 'string', describe: 'TripleO network_data.yaml (subnets); without it, the inventory\'s <net>_cidr' })
+          .option('environment', { alias: 'e', type: 'string', array: true, default: [], describe: 'heat environment with parameter_defaults.IpsecVars (repeatable; later wins)' })
+          .option('set', { type: 'string', array: true, default: [], describe: 'IpsecVars key=value (wins over -e)' })
+          .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output directory (replaced atomically)' })
+          .option('host', { type: 'string', array: true, default: [], describe: 'only these hosts (repeatable)' })
+          .option('example', { type: 'boolean', default: false, describe: 'use the built-in sample overcloud (3 controllers, 2 computes, 1 Ceph node)' })
+          .check((a) => {
+            if (!a.example && !a.inventory) throw new Error('either --inventory or --example is required');
+            return true;
+          })
+          .epilogue(`IpsecVars:\n${varsHelp}`),
+      (a) => {
+        try {
+          const sample = join(packageRoot(), 'examples', 'sample-overcloud');
+          const outDir = resolve(a.out);
+          let checkedBy = 'builtin';
+          const r = generate({
+            inventoryPath: a.example && !a.inventory ? join(sample, 'inventory.yaml') : a.inventory!,
+            networkDataPath: a.example && !a['network-data'] ? join(sample, 'network_data.yaml') : a['network-data'],
+            envPaths: a.environment as string[],
+            sets: a.set as string[],
+            outDir,
+            hosts: a.host as string[],
+            checkAlgorithm: (alg) => {
+              const v = checkEsp(alg);
+              checkedBy = v.checkedBy;
+              return v;
+            },
+          });
+          if (checkedBy === 'builtin' && !a.set.some((s) => String(s).startsWith('ipsec_algorithm'))) checkedBy = 'default';
+          writeTreeAtomically(outDir, r.files);
+          process.stdout.write(generateSummary(r, a.out, checkedBy));
+        } catch (e) {
+          code = reportError(e);
+        }
+      },
+    )
+    .command(
+      'install-agent',
+      'Install the ocf:tripleo:ipsec resource agent',
+      (y) => y.option('ocf-root', { type: 'string', default: '/usr/lib/ocf', describe: 'OCF root; the agent goes to DIR/resource.d/tripleo/ipsec' }),
+      (a) => {
+        try {
+          const dest = installAgent(a['ocf-root']);
+          process.stdout.write(`installed ocf:tripleo:ipsec as ${dest}\n`);
+        } catch (e) {
+          code = reportError(e);
+        }
+      },
+    )
+    .demandCommand(1, 'name a command')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns ?? 110))
+    .fail((msg, err) => {
+      process.stderr.write(`tripleo-ipsec: ${msg ?? err?.message}\nrun 'tripleo-ipsec --help' for usage\n`);
+      code = 2;
+    })
+    .parseAsync();
+  return code;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => process.exit(code),
+  (e) => process.exit(reportError(e)),
+);

@@ -1,0 +1,45 @@
+// Turning results and errors into words and exit codes (the CLI's only job).
+import { InputError, ValidationError, formatProblem } from '../model/errors.js';
+import type { GenerateResult } from '../generate.js';
+
+export const EXIT_INVALID = 2;
+
+/** Print an error the way operators need it and return the exit code. */
+export function reportError(e: unknown): number {
+  if (e instanceof ValidationError) {
+    for (const p of e.problems) process.stderr.write(`tripleo-ipsec: ${formatProblem(p)}\n`);
+    process.stderr.write(`tripleo-ipsec: ${e.problems.length} problem(s); nothing was written\n`);
+    return EXIT_INVALID;
+  }
+  if (e instanceof InputError) {
+    process.stderr.write(`tripleo-ipsec: ${e.message}; nothing was written\n`);
+    return EXIT_INVALID;
+  }
+  process.stderr.write(`tripleo-ipsec: ${(e as Error)?.stack ?? String(e)}\n`);
+  return 1;
+}
+
+function pad(s: string, n: number) {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+export function generateSummary(r: GenerateResult, outDir: string, algorithmCheckedBy: string): string {
+  const o = r.overcloud;
+  const bytes = r.files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  const lines: string[] = [];
+  lines.push(`overcloud: ${o.nodes.length} hosts, ${o.networks.length} networks, ${o.vips.length} VIPs; mode ${o.vars.use_opportunistic_ipsec ? 'opportunistic' : 'PSK mesh'} (${o.vars.ipsec_policy}), esp=${o.vars.ipsec_algorithm} (checked by ${algorithmCheckedBy})`);
+  for (const n of o.networks) lines.push(`  network ${pad(n.name, 14)} IPv${n.family}  ${n.subnet ?? '(subnet unknown)'}${n.subnet ? `  from ${n.subnetSource}` : ''}`);
+  for (const v of o.vips) lines.push(`  vip     ${pad(v.name, 14)} ${pad(v.address, 20)} on ${v.network}  -> conn overcloud-${v.name}-vip-tunnel`);
+  const w = Math.max(4, ...r.hosts.map((h) => h.host.length));
+  lines.push('', `  ${pad('host', w)}  ${pad('role', 12)} node-to-node  vip-responder  node-to-vip  files`);
+  for (const h of r.hosts) {
+    const n2n = o.vars.use_opportunistic_ipsec ? `${h.opportunistic} (OE)` : String(h.nodeToNode);
+    lines.push(`  ${pad(h.host, w)}  ${pad(h.role + (h.pacemaker ? '*' : ''), 12)} ${pad(n2n, 13)} ${pad(String(h.vipResponders), 14)} ${pad(String(h.nodeToVip), 12)} ${h.files}`);
+  }
+  lines.push('  (* = pacemaker node)');
+  for (const note of o.notes) lines.push(`note: ${note}`);
+  if (r.psk === 'generated') lines.push(`note: no ipsec_psk given: generated one into ${outDir}/ipsec-psk.yaml (mode 0600); reuse it with -e`);
+  if (r.psk === 'reused') lines.push(`note: no ipsec_psk given: reused the one in ${outDir}/ipsec-psk.yaml`);
+  lines.push(`wrote ${r.files.length} files (${bytes} bytes) to ${outDir}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,172 @@
+// IpsecVars: the role's variables, their defaults (one place), how heat
+// environments and --set layer them, and their validation.
+import { parse as parseYaml } from 'yaml';
+import type { IpsecPolicy, IpsecVars } from './types.js';
+import { type Problem, redact, show } from './errors.js';
+import { NETWORK_NAME } from './names.js';
+import { checkEspBuiltin, type AlgorithmVerdict } from '../libreswan/algorithms.js';
+
+export const MIN_PSK_BYTES = 32;
+
+/** Defaults; `ipsec_psk` has none (generated when absent, see generate). */
+export const IPSEC_VAR_DEFAULTS: Omit<IpsecVars, 'ipsec_psk'> = {
+  ipsec_algorithm: 'aes_gcm128-null',
+  ipsec_skip_networks: [],
+  ipsec_configure_vips: true,
+  ipsec_skip_firewall_rules: false,
+  use_opportunistic_ipsec: false,
+  ipsec_policy: 'private',
+};
+
+/** Documentation of every variable, used by --help and kept in step with the README. */
+export const IPSEC_VAR_DOCS: Record<keyof IpsecVars, string> = {
+  ipsec_psk: 'master pre-shared key, at least 32 bytes, no quote, backslash or control character (generated when absent)',
+  ipsec_algorithm: 'ESP proposal (libreswan phase2alg), checked with ipsec algparse',
+  ipsec_skip_networks: 'networks (name_lower) that get no tunnels',
+  ipsec_configure_vips: 'generate VIP tunnels and their Pacemaker resources',
+  ipsec_skip_firewall_rules: 'leave out the firewall rules',
+  use_opportunistic_ipsec: 'opportunistic authby=null conns with policy files instead of the PSK mesh',
+  ipsec_policy: "'private' drops traffic a tunnel cannot protect; 'private-or-clear' lets it through in clear",
+};
+
+export type RawVars = Record<string, unknown>;
+
+const KNOWN = new Set<string>(Object.keys(IPSEC_VAR_DOCS));
+
+/** The IpsecVars mapping of one heat environment (parameter_defaults.IpsecVars), or {}. */
+export function ipsecVarsOfEnvironment(env: unknown, file: string, problems: Problem[]): RawVars {
+  if (env === null || env === undefined) return {};
+  if (typeof env !== 'object' || Array.isArray(env)) {
+    problems.push({ field: file, value: show(env), message: 'a heat environment must be a mapping' });
+    return {};
+  }
+  const pd = (env as Record<string, unknown>).parameter_defaults;
+  if (pd === undefined || pd === null) return {};
+  if (typeof pd !== 'object' || Array.isArray(pd)) {
+    problems.push({ field: `${file}: parameter_defaults`, value: show(pd), message: 'must be a mapping' });
+    return {};
+  }
+  const iv = (pd as Record<string, unknown>).IpsecVars;
+  if (iv === undefined || iv === null) return {};
+  if (typeof iv !== 'object' || Array.isArray(iv)) {
+    problems.push({ field: `${file}: parameter_defaults.IpsecVars`, value: show(iv), message: 'must be a mapping' });
+    return {};
+  }
+  return { ...(iv as RawVars) };
+}
+
+/** `key=value` from --set; the value is read as a YAML scalar or flow list (true, [a, b]). */
+export function parseSetOption(option: string, problems: Problem[]): RawVars {
+  const eq = option.indexOf('=');
+  if (eq <= 0) {
+    problems.push({ field: '--set', value: option.startsWith('ipsec_psk') ? redact(option) : option, message: 'expected key=value' });
+    return {};
+  }
+  const key = option.slice(0, eq);
+  const text = option.slice(eq + 1);
+  // The PSK is taken verbatim: YAML would turn some keys into numbers or lists.
+  if (key === 'ipsec_psk') return { [key]: text };
+  let value: unknown = text;
+  try {
+    value = text === '' ? '' : parseYaml(text);
+  } catch {
+    value = text;
+  }
+  return { [key]: value };
+}
+
+function toBool(name: string, v: unknown, problems: Problem[]): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(true|yes|on|1)$/i.test(v)) return true;
+  if (typeof v === 'string' && /^(false|no|off|0)$/i.test(v)) return false;
+  problems.push({ field: `IpsecVars.${name}`, value: show(v), message: 'expected true or false' });
+  return undefined;
+}
+
+function toList(name: string, v: unknown, problems: Problem[]): string[] | undefined {
+  const items = typeof v === 'string' ? (v.trim() === '' ? [] : v.split(',').map((s) => s.trim())) : v;
+  if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) {
+    problems.push({ field: `IpsecVars.${name}`, value: show(v), message: 'expected a list of network names' });
+    return undefined;
+  }
+  const bad = items.find((i) => !NETWORK_NAME.test(i));
+  if (bad !== undefined) {
+    problems.push({ field: `IpsecVars.${name}`, value: bad, message: 'not a network name (lower case letters, digits, _)' });
+    return undefined;
+  }
+  return [...new Set(items as string[])].sort();
+}
+
+/** Problems with a PSK, or none. Never puts the key itself in a message. */
+export function pskProblems(psk: unknown, field = 'IpsecVars.ipsec_psk'): Problem[] {
+  if (typeof psk !== 'string') return [{ field, value: redact(psk), message: 'must be a string' }];
+  const problems: Problem[] = [];
+  if (Buffer.byteLength(psk) < MIN_PSK_BYTES) {
+    problems.push({ field, value: redact(psk), message: `shorter than ${MIN_PSK_BYTES} bytes` });
+  }
+  // The key is written inside PSK "..." in a secrets file: nothing may end the quote or the line.
+  if (/["\\]/.test(psk) || /[\x00-\x1f\x7f]/.test(psk)) {
+    problems.push({ field, value: redact(psk), message: 'holds a quote, backslash, newline or other control character' });
+  }
+  return problems;
+}
+
+export type AlgorithmChecker = (algorithm: string) => AlgorithmVerdict;
+
+/**
+ * Merge layers (later wins) over the defaults and validate every value.
+ * `ipsec_psk` may stay undefined here: the caller decides whether to generate one.
+ */
+export function resolveIpsecVars(
+  layers: RawVars[],
+  problems: Problem[],
+  checkAlgorithm: AlgorithmChecker = checkEspBuiltin,
+): Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } {
+  const merged: RawVars = Object.assign({}, ...layers);
+  const out: Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } = { ...IPSEC_VAR_DEFAULTS, ipsec_skip_networks: [] };
+  for (const [key, v] of Object.entries(merged)) {
+    if (!KNOWN.has(key)) {
+      problems.push({
+        field: `IpsecVars.${key}`,
+        value: key.includes('psk') ? redact(v) : show(v),
+        message: `unknown variable (known: ${[...KNOWN].sort().join(', ')})`,
+      });
+      continue;
+    }
+    switch (key as keyof IpsecVars) {
+      case 'ipsec_psk': {
+        const p = pskProblems(v);
+        if (p.length) problems.push(...p);
+        else out.ipsec_psk = v as string;
+        break;
+      }
+      case 'ipsec_algorithm': {
+        if (typeof v !== 'string') {
+          problems.push({ field: 'IpsecVars.ipsec_algorithm', value: show(v), message: 'must be a string' });
+          break;
+        }
+        const verdict = checkAlgorithm(v);
+        if (!verdict.ok) {
+          problems.push({ field: 'IpsecVars.ipsec_algorithm', value: v, message: `libreswan rejects it: ${verdict.reason}` });
+        } else out.ipsec_algorithm = v;
+        break;
+      }
+      case 'ipsec_skip_networks': {
+        const l = toList(key, v, problems);
+        if (l) out.ipsec_skip_networks = l;
+        break;
+      }
+      case 'ipsec_policy': {
+        if (v !== 'private' && v !== 'private-or-clear') {
+          problems.push({ field: 'IpsecVars.ipsec_policy', value: show(v), message: "expected 'private' or 'private-or-clear'" });
+        } else out.ipsec_policy = v as IpsecPolicy;
+        break;
+      }
+      default: {
+        const b = toBool(key, v, problems);
+        if (b !== undefined) (out as unknown as Record<string, boolean>)[key] = b;
+      }
+    }
+  }
+  return out;
+}

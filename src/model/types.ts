@@ -1,0 +1,72 @@
+// Shared types: the validated model of an overcloud, the output of parsing
+// and validation, and the input of every planner and renderer. Plain data.
+
+export type IpFamily = 4 | 6;
+
+/** The two opportunistic/mesh failure policies the TripleO role offered. */
+export type IpsecPolicy = 'private' | 'private-or-clear';
+
+export interface IpsecVars {
+  /** Master pre-shared key (>= 32 bytes). */
+  ipsec_psk: string;
+  /** ESP proposal (phase2alg) in libreswan syntax. */
+  ipsec_algorithm: string;
+  /** Networks (name_lower) that get no tunnels at all. */
+  ipsec_skip_networks: string[];
+  /** Whether VIP tunnels (and their Pacemaker resources) are generated. */
+  ipsec_configure_vips: boolean;
+  /** Whether firewall rules are left out. */
+  ipsec_skip_firewall_rules: boolean;
+  /** Opportunistic (authby=null) conns and policy files instead of the PSK mesh. */
+  use_opportunistic_ipsec: boolean;
+  /** private: drop when negotiation fails; private-or-clear: fall back to clear text. */
+  ipsec_policy: IpsecPolicy;
+}
+
+export interface Network {
+  /** name_lower, the key used in the inventory (`<name>_ip`, `<name>_vip`). */
+  name: string;
+  family: IpFamily;
+  /** CIDR, canonical (network address / prefix); undefined when nothing says it. */
+  subnet?: string;
+  /** Where the subnet came from, for the summary. */
+  subnetSource: 'network_data' | 'inventory' | 'none';
+}
+
+export interface OvercloudNode {
+  /** Inventory host name (a plain host label). */
+  name: string;
+  /** TripleO role (Controller, Compute, ...). */
+  role: string;
+  /** Address per isolated network (name_lower -> canonical address). */
+  addresses: Record<string, string>;
+  /** Member of the `pacemaker` group. */
+  pacemaker: boolean;
+}
+
+export interface Vip {
+  /** `internal_api`, `storage`, ..., or `redis`: the name in conn and resource names. */
+  name: string;
+  /** The network whose nodes reach this VIP. */
+  network: string;
+  address: string;
+}
+
+export interface Overcloud {
+  /** Sorted by name: output never depends on inventory order. */
+  nodes: OvercloudNode[];
+  /** Networks that get tunnels (ctlplane and skipped networks removed), sorted by name. */
+  networks: Network[];
+  /** VIPs that get tunnels, sorted by name; empty when ipsec_configure_vips is false. */
+  vips: Vip[];
+  vars: IpsecVars;
+  /** What the operator should know about how the model was built (fallbacks taken). */
+  notes: string[];
+}
+
+/** One file of the output, relative to a host's (or the cluster's) root. */
+export interface OutputFile {
+  path: string;
+  mode: number;
+  content: string;
+}

@@ -1,0 +1,203 @@
+// Which conns and secrets each host gets (pure). Rendering is separate.
+import type { Overcloud, OvercloudNode } from '../model/types.js';
+import { connNames, fileNames, ids } from '../model/names.js';
+
+/** A libreswan conn: an ordered list of keyword=value pairs. */
+export interface Conn {
+  name: string;
+  comment?: string;
+  options: [string, string][];
+}
+
+export interface PskSecret {
+  /** The two ids (addresses or @fqdn) the key is for. */
+  ids: [string, string];
+  psk: string;
+}
+
+/** One .conf (and optionally .secrets) file in /etc/ipsec.d. */
+export interface ConnFile {
+  confName: string;
+  secretsName?: string;
+  header: string;
+  conns: Conn[];
+  secrets: PskSecret[];
+}
+
+export interface PolicyFile {
+  /** file name under /etc/ipsec.d/policies: the opportunistic conn's name. */
+  name: string;
+  cidrs: string[];
+}
+
+export interface HostPlan {
+  node: OvercloudNode;
+  files: ConnFile[];
+  policies: PolicyFile[];
+  /** network -> sources (subnet, or the peers' addresses) allowed to speak IKE/ESP/AH to this host. */
+  firewallSources: { network: string; family: 4 | 6; sources: string[] }[];
+}
+
+function esp(o: Overcloud): [string, string][] {
+  return [
+    ['authby', 'secret'],
+    ['ikev2', 'insist'],
+    ['type', 'tunnel'],
+    ['phase2alg', o.vars.ipsec_algorithm],
+  ];
+}
+
+function shunts(o: Overcloud): [string, string][] {
+  return o.vars.ipsec_policy === 'private' ? [['failureshunt', 'drop']] : [['failureshunt', 'passthrough'], ['negotiationshunt', 'passthrough']];
+}
+
+function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile | undefined {
+  const me = node.addresses[network];
+  const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[network] !== undefined);
+  if (!me || peers.length === 0) return undefined;
+  return {
+    confName: fileNames.networkConf(network),
+    secretsName: fileNames.networkSecrets(network),
+    header: `node-to-node tunnels of ${node.name} on ${network}`,
+    conns: peers.map((p) => ({
+      name: connNames.nodeToNode(network, p.name),
+      comment: `${node.name} <-> ${p.name}`,
+      options: [
+        ['left', me],
+        ['right', p.addresses[network]],
+        ...esp(o),
+        ...shunts(o),
+        ['dpddelay', '5s'],
+        ['dpdtimeout', '15s'],
+        ['dpdaction', 'restart'],
+        ['auto', 'start'],
+      ],
+    })),
+    secrets: peers.map((p) => ({ ids: [me, p.addresses[network]], psk: o.vars.ipsec_psk })),
+  };
+}
+
+function vipFile(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][number]): ConnFile | undefined {
+  const me = node.addresses[vip.network];
+  if (!me) return undefined;
+  const conns: Conn[] = [];
+  if (node.pacemaker) {
+    conns.push({
+      name: connNames.vipResponder(vip.name),
+      comment: `responder on the node holding ${vip.address}; loaded and removed by ocf:tripleo:ipsec`,
+      options: [
+        ['left', vip.address],
+        ['leftid', ids.vip(vip.name)],
+        ['right', '%any'],
+        ['rightid', ids.cluster(vip.name)],
+        ...esp(o),
+        ...shunts(o),
+        ['dpddelay', '5s'],
+        ['dpdtimeout', '15s'],
+        ['dpdaction', 'clear'],
+        ['auto', 'ignore'],
+      ],
+    });
+  }
+  conns.push({
+    name: connNames.nodeToVip(vip.name),
+    comment: node.pacemaker
+      ? `to ${vip.address} while another node holds it; brought up by ocf:tripleo:ipsec's fallback role`
+      : `to ${vip.address}, wherever Pacemaker places it`,
+    options: [
+      ['left', me],
+      ['leftid', ids.cluster(vip.name)],
+      ['right', vip.address],
+      ['rightid', ids.vip(vip.name)],
+      ...esp(o),
+      ...shunts(o),
+      ['dpddelay', '5s'],
+      ['dpdtimeout', '15s'],
+      ['dpdaction', 'restart'],
+      // On cluster nodes pluto must not initiate to a VIP it may hold itself (FACTS.md: pluto aborts).
+      ['auto', node.pacemaker ? 'ignore' : 'start'],
+    ],
+  });
+  return {
+    confName: fileNames.vipConf(vip.name),
+    secretsName: fileNames.vipSecrets(vip.name),
+    header: `tunnels of ${node.name} for the ${vip.name} VIP ${vip.address} (network ${vip.network})`,
+    conns,
+    secrets: [{ ids: [ids.vip(vip.name), ids.cluster(vip.name)], psk: o.vars.ipsec_psk }],
+  };
+}
+
+function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): { file: ConnFile; policy: PolicyFile } | undefined {
+  const me = node.addresses[network];
+  const net = o.networks.find((n) => n.name === network)!;
+  const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[network] !== undefined);
+  if (!me || peers.length === 0) return undefined;
+  const name = connNames.opportunistic(network, o.vars.ipsec_policy);
+  const hostLen = net.family === 4 ? 32 : 128;
+  const cidrs = net.subnet ? [net.subnet] : peers.map((p) => `${p.addresses[network]}/${hostLen}`);
+  return {
+    file: {
+      confName: `${name}.conf`,
+      header: `opportunistic (authby=null) IPsec of ${node.name} on ${network}; peers are listed in policies/${name}`,
+      conns: [
+        {
+          name,
+          options: [
+            ['left', me],
+            ['leftid', '%null'],
+            ['right', '%opportunisticgroup'],
+            ['rightid', '%null'],
+            ['authby', 'null'],
+            ['ikev2', 'insist'],
+            ['type', 'tunnel'],
+            ['phase2alg', o.vars.ipsec_algorithm],
+            ['negotiationshunt', o.vars.ipsec_policy === 'private' ? 'drop' : 'passthrough'],
+            ['failureshunt', o.vars.ipsec_policy === 'private' ? 'drop' : 'passthrough'],
+            ['keyingtries', '1'],
+            ['retransmit-timeout', '2s'],
+            ['auto', 'ondemand'],
+          ],
+        },
+      ],
+      secrets: [],
+    },
+    policy: { name, cidrs },
+  };
+}
+
+export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
+  const files: ConnFile[] = [];
+  const policies: PolicyFile[] = [];
+  for (const net of o.networks) {
+    if (o.vars.use_opportunistic_ipsec) {
+      const r = opportunisticFile(o, node, net.name);
+      if (r) {
+        files.push(r.file);
+        policies.push(r.policy);
+      }
+    } else {
+      const f = meshFile(o, node, net.name);
+      if (f) files.push(f);
+    }
+  }
+  // Opportunistic policies cover the VIPs already (they sit inside the subnets).
+  if (!o.vars.use_opportunistic_ipsec) {
+    for (const vip of o.vips) {
+      const f = vipFile(o, node, vip);
+      if (f) files.push(f);
+    }
+  }
+  const firewallSources = o.networks
+    .filter((n) => node.addresses[n.name] !== undefined)
+    .map((n) => {
+      const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[n.name] !== undefined);
+      const sources = n.subnet ? [n.subnet] : peers.map((p) => p.addresses[n.name]);
+      return { network: n.name, family: n.family, sources };
+    })
+    .filter((s) => s.sources.length > 0);
+  return { node, files, policies, firewallSources };
+}
+
+export function planOvercloud(o: Overcloud): HostPlan[] {
+  return o.nodes.map((n) => planHost(o, n));
+}
