@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import { fileMap, generateFrom, small, TEST_PSK } from '../helpers/inputs.js';
+import { syntheticOvercloud, toDynamicJson, toStaticYaml } from '../helpers/synthetic.js';
+import { parse } from 'yaml';
+
+function connNamesOf(content: string): string[] {
+  return [...content.matchAll(/^conn (\S+)$/gm)].map((m) => m[1]);
+}
+
+describe('generate: tunnels per host', () => {
+  const { inventory, networkData } = small();
+  const r = generateFrom({ inventory, networkData });
+  const files = fileMap(r.files);
+
+  it('gives every node a tunnel to every other node on each shared isolated network, ctlplane excluded', () => {
+    const c0 = files.get('overcloud-controller-0/etc/ipsec.d/overcloud-internal_api.conf')!;
+    expect(connNamesOf(c0)).toEqual([
+      'overcloud-internal_api-to-overcloud-controller-1',
+      'overcloud-internal_api-to-overcloud-controller-2',
+      'overcloud-internal_api-to-overcloud-novacompute-0',
+      'overcloud-internal_api-to-overcloud-novacompute-1',
+    ]);
+    // ceph is on storage and storage_mgmt only
+    expect([...files.keys()].filter((p) => p.startsWith('overcloud-cephstorage-0/etc/ipsec.d/') && p.endsWith('.conf')).sort()).toEqual([
+      'overcloud-cephstorage-0/etc/ipsec.d/overcloud-storage-vip.conf',
+      'overcloud-cephstorage-0/etc/ipsec.d/overcloud-storage.conf',
+      'overcloud-cephstorage-0/etc/ipsec.d/overcloud-storage_mgmt-vip.conf',
+      'overcloud-cephstorage-0/etc/ipsec.d/overcloud-storage_mgmt.conf',
+    ]);
+    expect([...files.keys()].some((p) => p.includes('ctlplane'))).toBe(false);
+  });
+
+  it('writes IPv6 tunnels with IPv6 endpoints', () => {
+    const conf = files.get('overcloud-cephstorage-0/etc/ipsec.d/overcloud-storage_mgmt.conf')!;
+    expect(conf).toMatch(/^\tleft=2001:db8:30::15$/m);
+    expect(conf).toMatch(/^\tright=2001:db8:30::10$/m);
+  });
+
+  it('both ends of a node-to-node tunnel hold the same key for the same address pair', () => {
+    const a = files.get('overcloud-controller-0/etc/ipsec.d/overcloud-storage.secrets')!;
+    const b = files.get('overcloud-novacompute-1/etc/ipsec.d/overcloud-storage.secrets')!;
+    expect(a).toContain(`198.51.100.10 198.51.100.14 : PSK "${TEST_PSK}"`);
+    expect(b).toContain(`198.51.100.14 198.51.100.10 : PSK "${TEST_PSK}"`);
+  });
+
+  it('puts the VIP responder only on pacemaker nodes and node-to-VIP tunnels on every node of the network', () => {
+    const ctl = files.get('overcloud-controller-1/etc/ipsec.d/overcloud-internal_api-vip.conf')!;
+    expect(connNamesOf(ctl)).toEqual(['overcloud-internal_api-vip-tunnel', 'overcloud-internal_api-node-to-vip-tunnel']);
+    expect(ctl).toMatch(/conn overcloud-internal_api-vip-tunnel\n\tleft=192\.0\.2\.5\n\tleftid=@internal_apivip\n\tright=%any\n\trightid=@overcloudinternal_apicluster/);
+    const cmp = files.get('overcloud-novacompute-0/etc/ipsec.d/overcloud-internal_api-vip.conf')!;
+    expect(connNamesOf(cmp)).toEqual(['overcloud-internal_api-node-to-vip-tunnel']);
+    // computes initiate at once; cluster nodes leave it to the agent's fallback role
+    expect(cmp).toMatch(/\tauto=start\n$/);
+    expect(ctl).toMatch(/node-to-vip-tunnel[\s\S]*\tauto=ignore\n$/);
+  });
+
+  it('places redis_vip on the network whose subnet holds it', () => {
+    expect(r.overcloud.vips.find((v) => v.name === 'redis')).toEqual({ name: 'redis', network: 'internal_api', address: '192.0.2.6' });
+    expect(files.has('overcloud-novacompute-0/etc/ipsec.d/overcloud-redis-vip.conf')).toBe(true);
+    expect(files.has('overcloud-cephstorage-0/etc/ipsec.d/overcloud-redis-vip.conf')).toBe(false);
+  });
+
+  it('sets modes: conf 0640, secrets 0600', () => {
+    for (const f of r.files) {
+      if (f.path.endsWith('.secrets') || f.path.endsWith('ipsec-psk.yaml')) expect(f.mode, f.path).toBe(0o600);
+      if (f.path.endsWith('.conf')) expect(f.mode, f.path).toBe(0o640);
+    }
+  });
+
+  it('starts every file in ipsec.d with overcloud-', () => {
+    for (const f of r.files) {
+      const m = /etc\/ipsec\.d\/(?:policies\/)?([^/]+)$/.exec(f.path);
+      if (m) expect(m[1]).toMatch(/^overcloud-/);
+    }
+  });
+
+  it('writes firewall rules for IKE, ESP and AH from the isolated subnets only', () => {
+    const v4 = files.get('overcloud-controller-0/etc/tripleo-ipsec/ipsec.iptables')!;
+    expect(v4).toContain('-A TRIPLEO-IPSEC -s 192.0.2.0/24 -p udp -m multiport --dports 500,4500');
+    expect(v4).toContain('-A TRIPLEO-IPSEC -s 198.51.100.0/24 -p esp');
+    expect(v4).toContain('-A TRIPLEO-IPSEC -s 203.0.113.0/24 -p ah');
+    expect(v4).not.toContain('2001:db8');
+    const v6 = files.get('overcloud-controller-0/etc/tripleo-ipsec/ipsec.ip6tables')!;
+    expect(v6).toContain('-s 2001:db8:30::/64 -p udp');
+    const nft = files.get('overcloud-controller-0/etc/tripleo-ipsec/ipsec.nft')!;
+    expect(nft).toContain('ip6 saddr 2001:db8:30::/64 meta l4proto { esp, ah }');
+    expect(nft).toContain('ip saddr 192.0.2.0/24 udp dport { 500, 4500 }');
+  });
+
+  it('keeps the PSK out of summary.json', () => {
+    const s = files.get('summary.json')!;
+    expect(s).not.toContain(TEST_PSK);
+    expect(JSON.parse(s).hosts).toHaveLength(6);
+  });
+});
+
+describe('generate: determinism and stable names', () => {
+  it('is byte-identical whatever the order of hosts and groups in the inventory', () => {
+    const { inventory, networkData } = small();
+    const a = generateFrom({ inventory, networkData });
+    const reversed = Object.fromEntries(
+      Object.entries(inventory).reverse().map(([g, body]) => {
+        const b = body as Record<string, unknown>;
+        return [g, b.hosts ? { ...b, hosts: Object.fromEntries(Object.entries(b.hosts as object).reverse()) } : b];
+      }),
+    );
+    const b = generateFrom({ inventory: reversed, networkData: [...networkData].reverse() });
+    expect(b.files).toEqual(a.files);
+  });
+
+  it('reads the dynamic-inventory JSON exactly like the static YAML', () => {
+    const { inventory, networkData } = small();
+    const a = generateFrom({ inventory: toStaticYaml(inventory), networkData });
+    const b = generateFrom({ inventory: toDynamicJson(inventory), networkData });
+    expect(b.files).toEqual(a.files);
+  });
+
+  it('never renames a node\'s existing tunnels when other hosts are added or removed', () => {
+    const before = syntheticOvercloud({ controllers: 3, computes: 3 });
+    const after = syntheticOvercloud({ controllers: 3, computes: 5 });
+    // remove novacompute-1 from "after"
+    delete (after.inventory.Compute as { hosts: Record<string, unknown> }).hosts['overcloud-novacompute-1'];
+    const a = fileMap(generateFrom(before).files);
+    const b = fileMap(generateFrom(after).files);
+    const confA = a.get('overcloud-controller-0/etc/ipsec.d/overcloud-internal_api.conf')!;
+    const confB = b.get('overcloud-controller-0/etc/ipsec.d/overcloud-internal_api.conf')!;
+    const kept = connNamesOf(confA).filter((n) => !n.endsWith('novacompute-1'));
+    for (const name of kept) {
+      // same name, same body
+      const body = (c: string) => c.split('\n\n').find((blk) => blk.includes(`conn ${name}\n`))?.trimEnd();
+      expect(body(confB), name).toBe(body(confA));
+    }
+    expect(connNamesOf(confB)).not.toContain('overcloud-internal_api-to-overcloud-novacompute-1');
+    expect(connNamesOf(confB)).toContain('overcloud-internal_api-to-overcloud-novacompute-4');
+  });
+});
+
+describe('generate: modes and variables', () => {
+  it('writes opportunistic conns and policy files instead of the mesh', () => {
+    const { inventory, networkData } = small();
+    const r = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: { use_opportunistic_ipsec: true, ipsec_policy: 'private-or-clear' } } } });
+    const files = fileMap(r.files);
+    const conf = files.get('overcloud-controller-0/etc/ipsec.d/overcloud-private-or-clear-internal_api.conf')!;
+    expect(conf).toContain('right=%opportunisticgroup');
+    expect(conf).toContain('authby=null');
+    expect(conf).toContain('failureshunt=passthrough');
+    expect(files.get('overcloud-controller-0/etc/ipsec.d/policies/overcloud-private-or-clear-internal_api')).toMatch(/^192\.0\.2\.0\/24$/m);
+    expect([...files.keys()].some((p) => p.endsWith('.secrets'))).toBe(false);
+    expect(files.has('ipsec-psk.yaml')).toBe(false);
+  });
+
+  it('skips networks, VIPs and firewall rules when told to', () => {
+    const { inventory, networkData } = small();
+    const r = generateFrom({
+      inventory,
+      networkData,
+      env: { parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ipsec_skip_networks: ['tenant'], ipsec_configure_vips: false, ipsec_skip_firewall_rules: true } } },
+    });
+    const paths = r.files.map((f) => f.path);
+    expect(paths.some((p) => p.includes('tenant'))).toBe(false);
+    expect(paths.some((p) => p.includes('-vip.'))).toBe(false);
+    expect(paths.some((p) => p.includes('tripleo-ipsec/'))).toBe(false);
+  });
+
+  it('lets later environments and --set win over earlier ones', () => {
+    const { inventory, networkData } = small();
+    const r = generateFrom({ inventory, networkData }, { sets: ['ipsec_algorithm=aes_gcm256-null'] });
+    expect(r.overcloud.vars.ipsec_algorithm).toBe('aes_gcm256-null');
+    expect(fileMap(r.files).get('overcloud-controller-0/etc/ipsec.d/overcloud-storage.conf')).toContain('phase2alg=aes_gcm256-null');
+  });
+
+  it('generates a strong PSK when none is given and writes it only to a 0600 file and the secrets', () => {
+    const { inventory, networkData } = small();
+    const r = generateFrom({ inventory, networkData, env: {} });
+    expect(r.psk).toBe('generated');
+    const f = r.files.find((x) => x.path === 'ipsec-psk.yaml')!;
+    expect(f.mode).toBe(0o600);
+    const psk = (parse(f.content) as { parameter_defaults: { IpsecVars: { ipsec_psk: string } } }).parameter_defaults.IpsecVars.ipsec_psk;
+    expect(Buffer.from(psk, 'base64')).toHaveLength(48);
+    for (const x of r.files) if (x.content.includes(psk)) expect(x.mode, x.path).toBe(0o600);
+  });
+
+  it('falls back to the inventory\'s <net>_cidr without network_data, and says so', () => {
+    const { inventory } = small();
+    for (const role of ['Controller', 'Compute', 'CephStorage']) {
+      const hosts = (inventory[role] as { hosts: Record<string, Record<string, unknown>> }).hosts;
+      for (const h of Object.values(hosts)) {
+        h.internal_api_cidr = 24;
+        h.storage_cidr = 24;
+        h.storage_mgmt_cidr = 64;
+        h.tenant_cidr = '24';
+      }
+    }
+    const r = generateFrom({ inventory });
+    expect(r.overcloud.networks.map((n) => [n.name, n.subnet, n.subnetSource])).toEqual([
+      ['internal_api', '192.0.2.0/24', 'inventory'],
+      ['storage', '198.51.100.0/24', 'inventory'],
+      ['storage_mgmt', '2001:db8:30::/64', 'inventory'],
+      ['tenant', '203.0.113.0/24', 'inventory'],
+    ]);
+    expect(r.overcloud.notes.join('\n')).toMatch(/no network_data\.yaml given/);
+  });
+
+  it('limits output to --host', () => {
+    const { inventory, networkData } = small();
+    const r = generateFrom({ inventory, networkData }, { hosts: ['overcloud-novacompute-0'] });
+    const hosts = new Set(r.files.filter((f) => f.path.includes('/')).map((f) => f.path.split('/')[0]));
+    expect([...hosts]).toEqual(['overcloud-novacompute-0']);
+  });
+});
