@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what the tests need when
+# it is missing (Debian packages: libreswan, Pacemaker, pcs, resource-agents,
+# xmllint; npm packages), builds, and runs unit, integration and e2e tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBS=(libreswan pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils iproute2 iptables nftables openssl)
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+npm test

@@ -1,0 +1,27 @@
+// `ipsec addconn --checkconfig`: libreswan's own parser over a host's files.
+// It prints some real errors on stderr with exit 0 (FACTS.md), so any output
+// at all counts as failure.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { IPSEC, runSync } from './commands.js';
+
+export interface CheckconfigResult {
+  ok: boolean;
+  status: number | null;
+  output: string;
+}
+
+/** Check every *.conf of an ipsec.d directory as pluto would include it. */
+export function checkconfigIpsecDir(ipsecDir: string): CheckconfigResult {
+  const scratch = mkdtempSync(join(tmpdir(), 'tripleo-ipsec-check-'));
+  try {
+    const conf = join(scratch, 'ipsec.conf');
+    writeFileSync(conf, `config setup\n\tuniqueids=no\ninclude ${ipsecDir}/*.conf\n`);
+    const r = runSync(IPSEC, ['addconn', '--checkconfig', '--config', conf]);
+    const output = (r.stdout + r.stderr).trim();
+    return { ok: r.status === 0 && output === '', status: r.status, output };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,104 @@
+// Parsing `ipsec status` / `ipsec whack --status` (libreswan 4.10) into the
+// facts operators check: which conns are loaded and oriented, which states
+// are established, and the IKE/IPsec SA counters. Truncated or foreign input
+// is an error, never a silently wrong answer.
+
+export interface SaCounts {
+  total: number;
+  halfOpen?: number;
+  open?: number;
+  authenticated: number;
+  anonymous: number;
+}
+
+export interface ConnStatus {
+  name: string;
+  oriented: boolean;
+  /** Number of template instances ("name"[N]) seen. */
+  instances: number;
+}
+
+export interface StateStatus {
+  serial: number;
+  conn: string;
+  instance?: number;
+  /** Peer address for instances of %any conns. */
+  peer?: string;
+  state: string;
+  kind: 'ike' | 'child' | 'other';
+  established: boolean;
+}
+
+export interface PlutoStatus {
+  conns: Map<string, ConnStatus>;
+  states: StateStatus[];
+  ikeSas: SaCounts;
+  ipsecSas: SaCounts;
+  loaded?: number;
+}
+
+export class StatusParseError extends Error {}
+
+const CONN_LINE = /^(?:000 )?"([^"]+)"(?:\[(\d+)\])?(?: [^:]*)?:\s+(oriented|unoriented);/;
+const STATE_LINE = /^(?:000 )?#(\d+): "([^"]+)"(?:\[(\d+)\])?(?: (\S+?))?(?::\d+)? (STATE_\w+)/;
+const IKE_LINE = /^(?:000 )?IKE SAs: total\((\d+)\), half-open\((\d+)\), open\((\d+)\), authenticated\((\d+)\), anonymous\((\d+)\)/;
+const IPSEC_LINE = /^(?:000 )?IPsec SAs: total\((\d+)\), authenticated\((\d+)\), anonymous\((\d+)\)/;
+const LOADED_LINE = /^(?:000 )?Total IPsec connections: loaded (\d+), active (\d+)/;
+
+export function parsePlutoStatus(text: string): PlutoStatus {
+  if (typeof text !== 'string') throw new StatusParseError('ipsec status output is not text');
+  const conns = new Map<string, ConnStatus>();
+  const states: StateStatus[] = [];
+  let ikeSas: SaCounts | undefined;
+  let ipsecSas: SaCounts | undefined;
+  let loaded: number | undefined;
+  for (const line of text.split('\n')) {
+    let m = CONN_LINE.exec(line);
+    if (m) {
+      const c = conns.get(m[1]) ?? { name: m[1], oriented: false, instances: 0 };
+      if (m[2] !== undefined) c.instances++;
+      c.oriented = c.oriented || m[3] === 'oriented';
+      conns.set(m[1], c);
+      continue;
+    }
+    m = STATE_LINE.exec(line);
+    if (m) {
+      const state = m[5];
+      const kind = /IKE_SA|PARENT|_I1$|_R1$|_I0$/.test(state) ? 'ike' : /CHILD_SA/.test(state) ? 'child' : 'other';
+      states.push({
+        serial: Number(m[1]),
+        conn: m[2],
+        instance: m[3] !== undefined ? Number(m[3]) : undefined,
+        peer: m[4],
+        state,
+        kind,
+        established: /^STATE_V2_ESTABLISHED_/.test(state),
+      });
+      continue;
+    }
+    m = IKE_LINE.exec(line);
+    if (m) {
+      ikeSas = { total: +m[1], halfOpen: +m[2], open: +m[3], authenticated: +m[4], anonymous: +m[5] };
+      continue;
+    }
+    m = IPSEC_LINE.exec(line);
+    if (m) {
+      ipsecSas = { total: +m[1], authenticated: +m[2], anonymous: +m[3] };
+      continue;
+    }
+    m = LOADED_LINE.exec(line);
+    if (m) loaded = +m[1];
+  }
+  if (!ikeSas || !ipsecSas) {
+    throw new StatusParseError('no "IKE SAs:"/"IPsec SAs:" counters: not the output of ipsec status, or truncated');
+  }
+  if (loaded !== undefined && conns.size > loaded) {
+    throw new StatusParseError(`inconsistent status: ${conns.size} conns listed but "loaded ${loaded}"`);
+  }
+  return { conns, states, ikeSas, ipsecSas, loaded };
+}
+
+/** Conn names that have an established IKE SA. */
+export function connsWithIkeSa(s: PlutoStatus): Set<string> {
+  return new Set(s.states.filter((x) => x.kind === 'ike' && x.established).map((x) => x.conn));
+}

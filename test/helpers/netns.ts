@@ -1,0 +1,98 @@
+// Test hosts in network namespaces joined by a bridge that lives in a
+// namespace of its own (nothing touches the machine's own network).
+// Every namespace name starts with a prefix unique to this test process;
+// cleanup deletes exactly what was created, even after a failure.
+import { spawnSync } from 'node:child_process';
+
+export function sh(cmd: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean; input?: string } = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 15_000, input: opts.input });
+  if (!opts.allowFail && r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}${r.error ? ` (${r.error.message})` : ''}: ${r.stderr}`);
+  }
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+let counter = 0;
+const live = new Set<Lab>();
+process.on('exit', () => {
+  for (const lab of live) lab.cleanup();
+});
+
+export class Lab {
+  readonly prefix: string;
+  readonly switchNs: string;
+  private readonly namespaces: string[] = [];
+  private readonly cleanups: (() => void)[] = [];
+  private ports = 0;
+
+  constructor(tag: string) {
+    this.prefix = `ti${tag}${process.pid}x${counter++}`;
+    this.switchNs = `${this.prefix}-sw`;
+    live.add(this);
+    this.netns(this.switchNs);
+    sh('ip', ['-n', this.switchNs, 'link', 'add', 'br0', 'type', 'bridge']);
+    sh('ip', ['-n', this.switchNs, 'link', 'set', 'br0', 'up']);
+  }
+
+  private netns(name: string) {
+    sh('ip', ['netns', 'add', name]);
+    this.namespaces.push(name);
+    sh('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+  }
+
+  /** A host with one interface, eth0, on the shared bridge. Returns its namespace. */
+  addHost(name: string): string {
+    const ns = `${this.prefix}-${name}`;
+    this.netns(ns);
+    const port = `p${this.ports++}`;
+    sh('ip', ['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', this.switchNs]);
+    sh('ip', ['-n', this.switchNs, 'link', 'set', port, 'master', 'br0', 'up']);
+    sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+    // IPv6 addresses must be usable at once: no duplicate address detection.
+    sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.eth0.accept_dad=0']);
+    return ns;
+  }
+
+  addAddress(ns: string, cidr: string) {
+    sh('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'eth0', ...(cidr.includes(':') ? ['nodad'] : [])]);
+  }
+
+  delAddress(ns: string, cidr: string) {
+    sh('ip', ['-n', ns, 'addr', 'del', cidr, 'dev', 'eth0']);
+  }
+
+  exec(ns: string, cmd: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean; env?: Record<string, string> } = {}) {
+    const envArgs = opts.env ? ['env', ...Object.entries(opts.env).map(([k, v]) => `${k}=${v}`)] : [];
+    return sh('ip', ['netns', 'exec', ns, ...envArgs, cmd, ...args], opts);
+  }
+
+  onCleanup(fn: () => void) {
+    this.cleanups.push(fn);
+  }
+
+  cleanup() {
+    if (!live.has(this)) return;
+    live.delete(this);
+    for (const fn of this.cleanups.reverse()) {
+      try {
+        fn();
+      } catch {
+        /* keep cleaning */
+      }
+    }
+    for (const ns of this.namespaces.reverse()) sh('ip', ['netns', 'del', ns], { allowFail: true });
+  }
+}
+
+/** Whether this kernel can install ESP states (FACTS.md: often it cannot). */
+export function kernelSupportsEsp(): boolean {
+  const ns = `tiesp${process.pid}x${counter++}`;
+  sh('ip', ['netns', 'add', ns]);
+  try {
+    const r = sh('ip', ['-n', ns, 'xfrm', 'state', 'add', 'src', '192.0.2.1', 'dst', '192.0.2.2', 'proto', 'esp', 'spi', '0x100', 'mode', 'tunnel',
+      'aead', 'rfc4106(gcm(aes))', '0x' + '11'.repeat(20), '128'], { allowFail: true });
+    return r.status === 0;
+  } finally {
+    sh('ip', ['netns', 'del', ns], { allowFail: true });
+  }
+}

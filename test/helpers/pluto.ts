@@ -1,0 +1,111 @@
+// Real pluto daemons for tests: one per namespace, each with its own
+// config, NSS database and run directory; stopped by PID.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab, sh } from './netns.js';
+
+export const PLUTO = '/usr/libexec/ipsec/pluto';
+export const WHACK = '/usr/libexec/ipsec/whack';
+
+export interface Pluto {
+  ns: string;
+  dir: string;
+  ctl: string;
+  conf: string;
+  log: string;
+  pid: number;
+  ipsecdir: string;
+}
+
+export function sleep(ms: number) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Poll fn every `everyMs` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Start pluto in `ns` with a config that includes `ipsecdir`/*.conf and
+ * *.secrets (the generated tree's etc/ipsec.d).
+ */
+export function startPluto(lab: Lab, ns: string, dir: string, ipsecdir: string, extraSetup = ''): Pluto {
+  mkdirSync(join(dir, 'nss'), { recursive: true });
+  mkdirSync(join(dir, 'run'), { recursive: true });
+  const conf = join(dir, 'ipsec.conf');
+  const secrets = join(dir, 'ipsec.secrets');
+  writeFileSync(conf, `config setup\n\tuniqueids=no\n\tplutodebug=none\n${extraSetup}include ${ipsecdir}/*.conf\n`);
+  writeFileSync(secrets, `include ${ipsecdir}/*.secrets\n`);
+  sh('ipsec', ['initnss', '--nssdir', join(dir, 'nss')]);
+  const log = join(dir, 'pluto.log');
+  const out = openSync(join(dir, 'pluto.stdout'), 'a');
+  const child = spawn('ip', ['netns', 'exec', ns, PLUTO, '--config', conf, '--secretsfile', secrets, '--ipsecdir', ipsecdir,
+    '--nssdir', join(dir, 'nss'), '--rundir', join(dir, 'run'), '--dumpdir', join(dir, 'run'), '--logfile', log, '--nofork'],
+  { stdio: ['ignore', out, out], detached: true });
+  closeSync(out);
+  child.unref();
+  const pid = child.pid!;
+  const ctl = join(dir, 'run', 'pluto.ctl');
+  const p: Pluto = { ns, dir, ctl, conf, log, pid, ipsecdir };
+  lab.onCleanup(() => stopPluto(p));
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(ctl)) {
+    if (Date.now() > deadline) throw new Error(`pluto in ${ns} did not create ${ctl} within 10 s: ${safeRead(log)}`);
+    if (!alive(pid)) throw new Error(`pluto in ${ns} exited at start: ${safeRead(join(dir, 'pluto.stdout'))} ${safeRead(log)}`);
+    sleep(50);
+  }
+  return p;
+}
+
+/** Running, and not a zombie waiting for our (possibly blocked) event loop to reap it. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function safeRead(p: string) {
+  try {
+    return readFileSync(p, 'utf8').slice(-2000);
+  } catch {
+    return '';
+  }
+}
+
+export function stopPluto(p: Pluto) {
+  if (!alive(p.pid)) return;
+  spawnSync('ip', ['netns', 'exec', p.ns, WHACK, '--ctlsocket', p.ctl, '--shutdown'], { timeout: 5000 });
+  const deadline = Date.now() + 5000;
+  while (alive(p.pid) && Date.now() < deadline) sleep(50);
+  if (process.env.TI_DEBUG) console.error(`stopPluto ${p.ns}: ${5000 - (deadline - Date.now())} ms, alive=${alive(p.pid)}`);
+  if (alive(p.pid)) process.kill(p.pid, 'SIGKILL');
+}
+
+/** `ipsec <args>` against this pluto (its own control socket), inside its namespace. */
+export function ipsec(lab: Lab, p: Pluto, args: string[], timeoutMs = 15_000) {
+  return lab.exec(p.ns, 'ipsec', args, { allowFail: true, timeoutMs, env: { IPSEC_RUNDIR: join(p.dir, 'run') } });
+}
+
+export function whack(lab: Lab, p: Pluto, args: string[], timeoutMs = 15_000) {
+  return lab.exec(p.ns, WHACK, ['--ctlsocket', p.ctl, ...args], { allowFail: true, timeoutMs });
+}
+
+export function plutoLog(p: Pluto): string {
+  return safeRead(p.log) && readFileSync(p.log, 'utf8');
+}
