@@ -57,6 +57,12 @@ export class Lab {
     sh('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'eth0', ...(cidr.includes(':') ? ['nodad'] : [])]);
   }
 
+  /** Unsolicited ARP for a moved IPv4 address, as IPaddr2 sends it (resource-agents' send_arp). */
+  announce(ns: string, address: string, pidDir: string) {
+    sh('ip', ['netns', 'exec', ns, '/usr/libexec/heartbeat/send_arp', '-i', '50', '-r', '2', '-p', `${pidDir}/send_arp-${ns}.pid`,
+      'eth0', address, 'auto', 'not_used', 'not_used'], { timeoutMs: 5000 });
+  }
+
   delAddress(ns: string, cidr: string) {
     sh('ip', ['-n', ns, 'addr', 'del', cidr, 'dev', 'eth0']);
   }

@@ -1,0 +1,112 @@
+// The agent's lean pluto client: whack and addconn run directly (not the
+// `ipsec` shell wrapper), argv only, every call bounded by the action's
+// deadline. Costs measured in FACTS.md: whack --name X --debug none ~2 ms
+// whatever pluto holds; whack --status grows with the number of conns.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { log, OCF, OcfExit } from './ocf.js';
+
+export const WHACK = '/usr/libexec/ipsec/whack';
+export const ADDCONN = '/usr/libexec/ipsec/addconn';
+
+/** whack's exit codes that carry meaning for us (libreswan 4.10, FACTS.md). */
+export const WHACK_RC = { OK: 0, NO_CONNECTION: 21, NOT_RUNNING: 33 } as const;
+
+export interface Result {
+  status: number;
+  out: string;
+}
+
+export class Deadline {
+  readonly at: number;
+  constructor(totalMs: number) {
+    // Answer before Pacemaker gives up: keep a tenth (at least 300 ms) in reserve.
+    this.at = Date.now() + Math.max(500, totalMs - Math.max(300, totalMs / 10));
+  }
+  remaining(): number {
+    return this.at - Date.now();
+  }
+}
+
+export class PlutoCtl {
+  constructor(
+    readonly ctlsocket: string,
+    readonly deadline: Deadline,
+  ) {}
+
+  private run(bin: string, args: string[], what: string): Result {
+    const timeout = this.deadline.remaining();
+    if (timeout <= 0) throw new OcfExit(OCF.ERR_GENERIC, `out of time before ${what}`);
+    const r = spawnSync(bin, args, { encoding: 'utf8', timeout, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+      throw new OcfExit(OCF.ERR_GENERIC, `${what} did not answer within ${timeout} ms (pluto hung?)`);
+    }
+    if (r.error) throw new OcfExit(OCF.ERR_INSTALLED, `cannot run ${bin}: ${(r.error as NodeJS.ErrnoException).code}`);
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+    const status = r.status ?? 1;
+    log.debug(`${what}: ${[bin, ...args].join(' ')} -> ${status}${out ? `: ${out.split('\n')[0]}` : ''}`);
+    return { status, out };
+  }
+
+  private whack(args: string[], what: string): Result {
+    return this.run(WHACK, ['--ctlsocket', this.ctlsocket, ...args], what);
+  }
+
+  /** Whether a pluto answers on the control socket at all. */
+  socketPresent(): boolean {
+    return existsSync(this.ctlsocket);
+  }
+
+  /**
+   * Whether conn `name` is loaded: 'yes', 'no', or 'no-pluto'.
+   * `--name X --debug none` is the cheapest per-conn query pluto 4.10 has
+   * (side effect: it clears that conn's debug flags).
+   */
+  connLoaded(name: string): 'yes' | 'no' | 'no-pluto' {
+    if (!this.socketPresent()) return 'no-pluto';
+    const r = this.whack(['--name', name, '--debug', 'none'], `query conn ${name}`);
+    if (r.status === WHACK_RC.OK) return 'yes';
+    if (r.status === WHACK_RC.NO_CONNECTION) return 'no';
+    if (r.status === WHACK_RC.NOT_RUNNING) return 'no-pluto';
+    throw new OcfExit(OCF.ERR_GENERIC, `whack query of conn ${name} failed (exit ${r.status}): ${firstLine(r.out)}`);
+  }
+
+  /** Remove a conn and its SAs; pluto sends IKE Delete to the peers. Absent is fine. */
+  deleteConn(name: string): void {
+    const r = this.whack(['--name', name, '--delete'], `delete conn ${name}`);
+    if (r.status !== WHACK_RC.OK && r.status !== WHACK_RC.NO_CONNECTION && r.status !== WHACK_RC.NOT_RUNNING) {
+      throw new OcfExit(OCF.ERR_GENERIC, `whack --delete ${name} failed (exit ${r.status}): ${firstLine(r.out)}`);
+    }
+  }
+
+  addConn(file: string, name: string): void {
+    const r = this.run(ADDCONN, ['--ctlsocket', this.ctlsocket, '--config', file, name], `add conn ${name}`);
+    if (r.status !== 0) {
+      throw new OcfExit(OCF.ERR_GENERIC, `ipsec addconn ${name} from ${file} failed (exit ${r.status}): ${firstLine(r.out)}`);
+    }
+  }
+
+  /** Rescan interfaces (and reload secrets): pluto starts or stops listening on the VIP. */
+  listen(): void {
+    const r = this.whack(['--listen'], 'whack --listen');
+    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `whack --listen failed (exit ${r.status}): ${firstLine(r.out)}`);
+  }
+
+  /** Start negotiating without waiting for the peer (a synchronous --up can block 64 s). */
+  initiateAsync(name: string): void {
+    const r = this.whack(['--name', name, '--initiate', '--asynchronous'], `initiate ${name}`);
+    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `initiating ${name} failed (exit ${r.status}): ${firstLine(r.out)}`);
+  }
+
+  /** The full status dump (costly with many conns: only for OCF_CHECK_LEVEL 10). */
+  status(): string {
+    const r = this.whack(['--status'], 'whack --status');
+    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `whack --status failed (exit ${r.status})`);
+    return r.out;
+  }
+}
+
+function firstLine(s: string): string {
+  const l = s.split('\n').find((x) => x.trim() !== '') ?? '';
+  return l.replace(/^\d{3} /, '').slice(0, 100);
+}

@@ -1,0 +1,27 @@
+// Running the built agent as Pacemaker would: a clean environment, OCF_*
+// variables, inside a node's namespace.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+export const AGENT = join(__dirname, '..', '..', 'agents', 'ipsec');
+export const CLEAN_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface AgentRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The last ocf-exit-reason line, as pcs status would show it. */
+  reason?: string;
+  ms: number;
+}
+
+export function runAgent(ns: string | undefined, action: string, params: Record<string, string>, extraEnv: Record<string, string> = {}, agent = AGENT): AgentRun {
+  const env: Record<string, string> = { PATH: CLEAN_PATH, OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: 'tripleo-ipsec-test', ...extraEnv };
+  for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
+  const argv = ns ? ['ip', 'netns', 'exec', ns, agent, action] : [agent, action];
+  const t = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, timeout: 60_000 });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  const reasons = (r.stderr ?? '').split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', reason: reasons.at(-1)?.slice('ocf-exit-reason:'.length), ms };
+}
