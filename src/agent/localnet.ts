@@ -1,5 +1,5 @@
 // Facts about this node's network namespace, read without spawning anything.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 
 /** Whether `address` (canonical) is configured on an interface here. */
@@ -43,9 +43,26 @@ export function udpListening(address: string, port = IKE_PORT_HEX): boolean {
   const file = address.includes(':') ? '/proc/net/udp6' : '/proc/net/udp';
   let text: string;
   try {
-    text = readFileSync(file, 'latin1');
+    text = readProcFile(file);
   } catch {
     return false;
   }
   return text.includes(` ${procNetHex(address)}:${port} `);
+}
+
+/** procfs files report size 0: read in large chunks until EOF (readFileSync's growth steps cost more). */
+function readProcFile(file: string): string {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buf = Buffer.allocUnsafe(1 << 16);
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      chunks.push(buf.subarray(0, n));
+    }
+    return Buffer.concat(chunks).toString('latin1');
+  } finally {
+    closeSync(fd);
+  }
 }

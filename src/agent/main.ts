@@ -1,7 +1,7 @@
 // ocf:tripleo:ipsec entry point: dispatch over actions. meta-data and usage
 // answer before anything else is looked at.
 import { METADATA, METHODS, USAGE, ACTION_TIMEOUTS_S } from './metadata.js';
-import { OCF, OcfExit, exitReason, log, type OcfCode } from './ocf.js';
+import { OCF, OcfExit, err, exitReason, log, out, type OcfCode } from './ocf.js';
 import { readParams } from './params.js';
 import { PlutoCtl, Deadline } from './plutoctl.js';
 import { monitor, start, stop, validateAll } from './actions.js';
@@ -9,14 +9,14 @@ import { monitor, start, stop, validateAll } from './actions.js';
 function run(action: string | undefined): OcfCode {
   switch (action) {
     case 'meta-data':
-      process.stdout.write(METADATA);
+      out(METADATA);
       return OCF.SUCCESS;
     case 'usage':
     case 'help':
-      process.stdout.write(USAGE);
+      out(USAGE);
       return OCF.SUCCESS;
     case 'methods':
-      process.stdout.write(METHODS.join('\n') + '\n');
+      out(METHODS.join('\n') + '\n');
       return OCF.SUCCESS;
     case 'start':
     case 'stop':
@@ -24,7 +24,7 @@ function run(action: string | undefined): OcfCode {
     case 'validate-all':
       break;
     default:
-      process.stderr.write(USAGE);
+      err(USAGE);
       throw new OcfExit(action ? OCF.ERR_UNIMPLEMENTED : OCF.ERR_ARGS, `action ${JSON.stringify(action ?? '')} is not implemented`);
   }
   const env = process.env;

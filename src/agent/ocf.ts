@@ -1,5 +1,16 @@
 // OCF return codes, exit reasons and logging, as Pacemaker expects them.
 // No log files of our own: Pacemaker records what agents write to stderr.
+// Output goes through fs.writeSync: creating process.stdout/stderr streams
+// costs more than the rest of a monitor's own JavaScript.
+import { writeSync } from 'node:fs';
+
+export function out(text: string) {
+  writeSync(1, text);
+}
+
+export function err(text: string) {
+  writeSync(2, text);
+}
 
 export const OCF = {
   SUCCESS: 0,
@@ -29,7 +40,7 @@ const instance = env.OCF_RESOURCE_INSTANCE || 'ipsec';
 const debugOn = /^(1|yes|true)$/i.test(env.HA_debug ?? '') || /^(1|yes|true)$/i.test(env.OCF_TRACE_RA ?? '');
 
 function write(level: string, msg: string) {
-  process.stderr.write(`tripleo-ipsec(${instance})[${process.pid}]: ${level}: ${msg}\n`);
+  err(`tripleo-ipsec(${instance})[${process.pid}]: ${level}: ${msg}\n`);
 }
 
 export const log = {
@@ -45,5 +56,5 @@ export const log = {
 /** One line Pacemaker keeps as the failure's reason (it shows 128 characters). */
 export function exitReason(reason: string) {
   const prefix = env.OCF_EXIT_REASON_PREFIX || 'ocf-exit-reason:';
-  process.stderr.write(`${prefix}${reason.replace(/[\r\n]+/g, ' ')}\n`);
+  err(`${prefix}${reason.replace(/[\r\n]+/g, ' ')}\n`);
 }
