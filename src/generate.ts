@@ -41,7 +41,14 @@ export interface HostSummary {
 export interface GenerateResult {
   overcloud: Overcloud;
   plans: HostPlan[];
-  files: OutputFile[];
+  /**
+   * Every output file, rendered one host at a time so that memory stays
+   * bounded by one host's files (a 1,000-node mesh is gigabytes in all).
+   * `hosts[].files` is filled in as the hosts are rendered.
+   */
+  eachFile(): Generator<OutputFile>;
+  /** All files, sorted by path (materialized: for tests and small overclouds). */
+  readonly files: OutputFile[];
   hosts: HostSummary[];
   psk: 'given' | 'generated' | 'reused';
 }
@@ -100,12 +107,12 @@ export function generate(opts: GenerateOptions): GenerateResult {
   if (!overcloud || problems.length) throw new ValidationError(problems);
 
   let psk: GenerateResult['psk'] = 'given';
-  const files: OutputFile[] = [];
+  const globalFiles: OutputFile[] = [];
   if (!pskGiven && !overcloud.vars.use_opportunistic_ipsec) {
     const reused = earlierPsk(opts.outDir);
     overcloud.vars.ipsec_psk = reused ?? newPsk();
     psk = reused ? 'reused' : 'generated';
-    files.push({
+    globalFiles.push({
       path: PSK_FILE,
       mode: 0o600,
       content:
@@ -115,28 +122,41 @@ export function generate(opts: GenerateOptions): GenerateResult {
     });
   }
 
-  const plans = planOvercloud(overcloud);
   const wanted = new Set(opts.hosts);
-  const hosts: HostSummary[] = [];
-  for (const plan of plans) {
-    if (wanted.size && !wanted.has(plan.node.name)) continue;
-    const hostFiles = renderHostFiles(plan, { firewall: !overcloud.vars.ipsec_skip_firewall_rules });
-    for (const f of hostFiles) files.push({ ...f, path: `${plan.node.name}/${f.path}` });
+  const plans = planOvercloud(overcloud).filter((p) => wanted.size === 0 || wanted.has(p.node.name));
+  const hosts: HostSummary[] = plans.map((plan) => {
     const conns = plan.files.flatMap((f) => f.conns.map((c) => c.name));
-    hosts.push({
+    return {
       host: plan.node.name,
       role: plan.node.role,
       pacemaker: plan.node.pacemaker,
-      nodeToNode: conns.filter((c) => /-to-/.test(c) && !/-node-to-vip-tunnel$/.test(c)).length,
+      nodeToNode: overcloud.vars.use_opportunistic_ipsec ? 0 : conns.filter((c) => !c.endsWith('-vip-tunnel')).length,
       vipResponders: conns.filter((c) => c.endsWith('-vip-tunnel') && !c.endsWith('-node-to-vip-tunnel')).length,
       nodeToVip: conns.filter((c) => c.endsWith('-node-to-vip-tunnel')).length,
       opportunistic: overcloud.vars.use_opportunistic_ipsec ? conns.length : 0,
-      files: hostFiles.length,
-    });
+      files: 0,
+    };
+  });
+  const firewall = !overcloud.vars.ipsec_skip_firewall_rules;
+  function* eachFile(): Generator<OutputFile> {
+    yield* globalFiles;
+    for (const [i, plan] of plans.entries()) {
+      const hostFiles = renderHostFiles(plan, { firewall });
+      hosts[i].files = hostFiles.length;
+      for (const f of hostFiles) yield { ...f, path: `${plan.node.name}/${f.path}` };
+    }
+    yield { path: 'summary.json', mode: 0o644, content: JSON.stringify(summaryJson(overcloud!, hosts), null, 2) + '\n' };
   }
-  files.push({ path: 'summary.json', mode: 0o644, content: JSON.stringify(summaryJson(overcloud, hosts), null, 2) + '\n' });
-  files.sort((a, b) => (a.path < b.path ? -1 : 1));
-  return { overcloud, plans, files, hosts, psk };
+  return {
+    overcloud,
+    plans,
+    eachFile,
+    get files() {
+      return [...eachFile()].sort((a, b) => (a.path < b.path ? -1 : 1));
+    },
+    hosts,
+    psk,
+  };
 }
 
 /** Everything about a run an operator or a script may want, and no secret. */

@@ -56,8 +56,8 @@ export async function main(argv: string[]): Promise<number> {
             },
           });
           if (checkedBy === 'builtin' && !a.set.some((s) => String(s).startsWith('ipsec_algorithm'))) checkedBy = 'default';
-          writeTreeAtomically(outDir, r.files);
-          process.stdout.write(generateSummary(r, a.out, checkedBy));
+          const written = writeTreeAtomically(outDir, r.eachFile());
+          process.stdout.write(generateSummary(r, a.out, checkedBy, written));
         } catch (e) {
           code = reportError(e);
         }

@@ -23,9 +23,8 @@ function pad(s: string, n: number) {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-export function generateSummary(r: GenerateResult, outDir: string, algorithmCheckedBy: string): string {
+export function generateSummary(r: GenerateResult, outDir: string, algorithmCheckedBy: string, written: { files: number; bytes: number }): string {
   const o = r.overcloud;
-  const bytes = r.files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
   const lines: string[] = [];
   lines.push(`overcloud: ${o.nodes.length} hosts, ${o.networks.length} networks, ${o.vips.length} VIPs; mode ${o.vars.use_opportunistic_ipsec ? 'opportunistic' : 'PSK mesh'} (${o.vars.ipsec_policy}), esp=${o.vars.ipsec_algorithm} (checked by ${algorithmCheckedBy})`);
   for (const n of o.networks) lines.push(`  network ${pad(n.name, 14)} IPv${n.family}  ${n.subnet ?? '(subnet unknown)'}${n.subnet ? `  from ${n.subnetSource}` : ''}`);
@@ -40,6 +39,6 @@ export function generateSummary(r: GenerateResult, outDir: string, algorithmChec
   for (const note of o.notes) lines.push(`note: ${note}`);
   if (r.psk === 'generated') lines.push(`note: no ipsec_psk given: generated one into ${outDir}/ipsec-psk.yaml (mode 0600); reuse it with -e`);
   if (r.psk === 'reused') lines.push(`note: no ipsec_psk given: reused the one in ${outDir}/ipsec-psk.yaml`);
-  lines.push(`wrote ${r.files.length} files (${bytes} bytes) to ${outDir}`);
+  lines.push(`wrote ${written.files} files (${written.bytes} bytes) to ${outDir}`);
   return lines.join('\n') + '\n';
 }

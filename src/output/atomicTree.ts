@@ -11,28 +11,48 @@ function safeJoin(root: string, rel: string): string {
   return p;
 }
 
+export interface WriteOptions {
+  /** fsync every file before the tree is renamed into place (for trees a daemon reads at once). */
+  durable?: boolean;
+}
+
 /** Write one file with its mode set at creation (a secret is never world-readable, not even briefly). */
-export function writeFileWithMode(path: string, content: string, mode: number): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+export function writeFileWithMode(path: string, content: string, mode: number, durable = false): void {
   const fd = openSync(path, 'wx', mode);
   try {
     writeSync(fd, content);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   chmodSync(path, mode); // umask may have narrowed it; never widened beyond `mode`
 }
 
-/** Replace directory `outDir` with exactly `files`. */
-export function writeTreeAtomically(outDir: string, files: OutputFile[]): void {
+/**
+ * Replace directory `outDir` with exactly `files` (consumed one at a time,
+ * so a generator keeps memory bounded). Returns what was written.
+ */
+export function writeTreeAtomically(outDir: string, files: Iterable<OutputFile>, opts: WriteOptions = {}): { files: number; bytes: number } {
   const target = resolve(outDir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
   const staging = mkdtempSync(join(parent, `.${basename(target)}.new-`));
+  let count = 0;
+  let bytes = 0;
   try {
     chmodSync(staging, 0o750);
-    for (const f of files) writeFileWithMode(safeJoin(staging, f.path), f.content, f.mode);
+    const made = new Set<string>([staging]);
+    for (const f of files) {
+      const path = safeJoin(staging, f.path);
+      const dir = dirname(path);
+      if (!made.has(dir)) {
+        mkdirSync(dir, { recursive: true, mode: 0o750 });
+        made.add(dir);
+      }
+      writeFileWithMode(path, f.content, f.mode, opts.durable);
+      count++;
+      bytes += Buffer.byteLength(f.content);
+    }
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
     throw e;
@@ -45,4 +65,5 @@ export function writeTreeAtomically(outDir: string, files: OutputFile[]): void {
   } else {
     renameSync(staging, target);
   }
+  return { files: count, bytes };
 }
