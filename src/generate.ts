@@ -10,8 +10,10 @@ import { parseNetworkData } from './model/networkData.js';
 import { type AlgorithmChecker, ipsecVarsOfEnvironment, parseSetOption, pskProblems, type RawVars, resolveIpsecVars } from './model/ipsecVars.js';
 import { buildOvercloud } from './model/overcloud.js';
 import type { IpsecVars, Overcloud, OutputFile } from './model/types.js';
-import { planOvercloud, type HostPlan } from './plan/tunnels.js';
+import { planHost, type HostPlan } from './plan/tunnels.js';
 import { renderHostFiles } from './render/hostTree.js';
+import { planPacemaker, type PacemakerPlan } from './plan/pacemaker.js';
+import { renderPcsScript } from './render/pcsScript.js';
 
 export const PSK_FILE = 'ipsec-psk.yaml';
 
@@ -25,7 +27,12 @@ export interface GenerateOptions {
   /** Only these hosts' trees (all when empty). */
   hosts: string[];
   checkAlgorithm?: AlgorithmChecker;
+  /** VIP name -> Pacemaker resource name, where it is not TripleO's ip-<address>. */
+  vipResources?: Record<string, string>;
 }
+
+export const PACEMAKER_PLAN = 'cluster/pacemaker.json';
+export const PACEMAKER_SCRIPT = 'cluster/pacemaker.sh';
 
 export interface HostSummary {
   host: string;
@@ -40,7 +47,8 @@ export interface HostSummary {
 
 export interface GenerateResult {
   overcloud: Overcloud;
-  plans: HostPlan[];
+  /** Every host's plan (computed on access: for tests and small overclouds). */
+  readonly plans: HostPlan[];
   /**
    * Every output file, rendered one host at a time so that memory stays
    * bounded by one host's files (a 1,000-node mesh is gigabytes in all).
@@ -51,6 +59,7 @@ export interface GenerateResult {
   readonly files: OutputFile[];
   hosts: HostSummary[];
   psk: 'given' | 'generated' | 'reused';
+  pacemaker: PacemakerPlan;
 }
 
 function readInput(path: string, what: string): string {
@@ -123,39 +132,54 @@ export function generate(opts: GenerateOptions): GenerateResult {
   }
 
   const wanted = new Set(opts.hosts);
-  const plans = planOvercloud(overcloud).filter((p) => wanted.size === 0 || wanted.has(p.node.name));
-  const hosts: HostSummary[] = plans.map((plan) => {
+  const nodes = overcloud.nodes.filter((n) => wanted.size === 0 || wanted.has(n.name));
+  // Filled in as each host is planned and rendered (see eachFile).
+  const hosts: HostSummary[] = nodes.map((n) => ({
+    host: n.name, role: n.role, pacemaker: n.pacemaker, nodeToNode: 0, vipResponders: 0, nodeToVip: 0, opportunistic: 0, files: 0,
+  }));
+  const summarize = (h: HostSummary, plan: HostPlan, files: number) => {
     const conns = plan.files.flatMap((f) => f.conns.map((c) => c.name));
-    return {
-      host: plan.node.name,
-      role: plan.node.role,
-      pacemaker: plan.node.pacemaker,
-      nodeToNode: overcloud.vars.use_opportunistic_ipsec ? 0 : conns.filter((c) => !c.endsWith('-vip-tunnel')).length,
-      vipResponders: conns.filter((c) => c.endsWith('-vip-tunnel') && !c.endsWith('-node-to-vip-tunnel')).length,
-      nodeToVip: conns.filter((c) => c.endsWith('-node-to-vip-tunnel')).length,
-      opportunistic: overcloud.vars.use_opportunistic_ipsec ? conns.length : 0,
-      files: 0,
-    };
-  });
+    const oe = overcloud!.vars.use_opportunistic_ipsec;
+    h.nodeToNode = oe ? 0 : conns.filter((c) => !c.endsWith('-vip-tunnel')).length;
+    h.vipResponders = conns.filter((c) => c.endsWith('-vip-tunnel') && !c.endsWith('-node-to-vip-tunnel')).length;
+    h.nodeToVip = conns.filter((c) => c.endsWith('-node-to-vip-tunnel')).length;
+    h.opportunistic = oe ? conns.length : 0;
+    h.files = files;
+  };
   const firewall = !overcloud.vars.ipsec_skip_firewall_rules;
+  for (const name of Object.keys(opts.vipResources ?? {})) {
+    if (!overcloud.vips.some((v) => v.name === name)) {
+      throw new ValidationError([{ field: '--vip-resource', value: name, message: 'no VIP of that name gets a tunnel' }]);
+    }
+  }
+  const pacemaker = planPacemaker(overcloud, opts.vipResources);
+  if (pacemaker.resources.length) {
+    globalFiles.push({ path: PACEMAKER_PLAN, mode: 0o644, content: JSON.stringify(pacemaker, null, 2) + '\n' });
+    globalFiles.push({ path: PACEMAKER_SCRIPT, mode: 0o755, content: renderPcsScript(pacemaker) });
+  }
   function* eachFile(): Generator<OutputFile> {
     yield* globalFiles;
-    for (const [i, plan] of plans.entries()) {
+    // One host's plan and files at a time: a 1,000-node mesh holds millions of conns in all.
+    for (const [i, node] of nodes.entries()) {
+      const plan = planHost(overcloud!, node);
       const hostFiles = renderHostFiles(plan, { firewall });
-      hosts[i].files = hostFiles.length;
-      for (const f of hostFiles) yield { ...f, path: `${plan.node.name}/${f.path}` };
+      summarize(hosts[i], plan, hostFiles.length);
+      for (const f of hostFiles) yield { ...f, path: `${node.name}/${f.path}` };
     }
     yield { path: 'summary.json', mode: 0o644, content: JSON.stringify(summaryJson(overcloud!, hosts), null, 2) + '\n' };
   }
   return {
     overcloud,
-    plans,
+    get plans() {
+      return nodes.map((n) => planHost(overcloud!, n));
+    },
     eachFile,
     get files() {
       return [...eachFile()].sort((a, b) => (a.path < b.path ? -1 : 1));
     },
     hosts,
     psk,
+    pacemaker,
   };
 }
 

@@ -10,6 +10,8 @@ import { IPSEC_VAR_DEFAULTS, IPSEC_VAR_DOCS } from '../model/ipsecVars.js';
 import { generateSummary, reportError } from './report.js';
 import { installAgent } from './installAgent.js';
 import { packageRoot } from './paths.js';
+import { applyPlan, removePlan } from '../pacemaker/apply.js';
+import { readPlan, parseVipResources } from './planFile.js';
 
 const varsHelp = Object.entries(IPSEC_VAR_DOCS)
   .map(([k, doc]) => `  ${k}: ${doc} (default: ${k in IPSEC_VAR_DEFAULTS ? JSON.stringify((IPSEC_VAR_DEFAULTS as Record<string, unknown>)[k]) : 'generated'})`)
@@ -31,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
           .option('set', { type: 'string', array: true, default: [], describe: 'IpsecVars key=value (wins over -e)' })
           .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output directory (replaced atomically)' })
           .option('host', { type: 'string', array: true, default: [], describe: 'only these hosts (repeatable)' })
+          .option('vip-resource', { type: 'string', array: true, default: [], describe: 'VIP name=Pacemaker resource, where it is not ip-<address> (repeatable)' })
           .option('example', { type: 'boolean', default: false, describe: 'use the built-in sample overcloud (3 controllers, 2 computes, 1 Ceph node)' })
           .check((a) => {
             if (!a.example && !a.inventory) throw new Error('either --inventory or --example is required');
@@ -49,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
             sets: a.set as string[],
             outDir,
             hosts: a.host as string[],
+            vipResources: parseVipResources(a['vip-resource'] as string[]),
             checkAlgorithm: (alg) => {
               const v = checkEsp(alg);
               checkedBy = v.checkedBy;
@@ -58,6 +62,24 @@ export async function main(argv: string[]): Promise<number> {
           if (checkedBy === 'builtin' && !a.set.some((s) => String(s).startsWith('ipsec_algorithm'))) checkedBy = 'default';
           const written = writeTreeAtomically(outDir, r.eachFile());
           process.stdout.write(generateSummary(r, a.out, checkedBy, written));
+        } catch (e) {
+          code = reportError(e);
+        }
+      },
+    )
+    .command('pacemaker <action>', 'Apply or remove the generated Pacemaker resources and constraints (one CIB change)', (y) =>
+      y
+        .positional('action', { choices: ['apply', 'remove'] as const, describe: 'apply: create or update; remove: take out what the plan names' })
+        .option('plan', { type: 'string', demandOption: true, describe: 'cluster/pacemaker.json written by generate' })
+        .option('cib-file', { type: 'string', describe: 'work on this CIB file instead of the live cluster' })
+        .option('dry-run', { type: 'boolean', default: false, describe: 'print what would change, change nothing' }),
+      async (a) => {
+        try {
+          const plan = readPlan(a.plan);
+          const opts = { cibFile: a['cib-file'], dryRun: a['dry-run'] };
+          const r = a.action === 'apply' ? await applyPlan(plan, opts) : await removePlan(plan, opts);
+          for (const c of r.changes) process.stdout.write(`${a['dry-run'] ? 'would ' : ''}${c}\n`);
+          process.stdout.write(r.changes.length === 0 ? 'no change: the cluster already matches the plan\n' : r.pushed ? `pushed ${r.changes.length} change(s) as one CIB update\n` : '');
         } catch (e) {
           code = reportError(e);
         }

@@ -35,5 +35,6 @@ export const ids = {
 export const pacemakerNames = {
   tunnelResource: (vip: string) => `tripleo-ipsec-${vip}`,
   fallbackResource: (vip: string) => `tripleo-ipsec-${vip}-fallback`,
-  vipResource: (address: string) => `ip-${address}`,
+  /** TripleO's (puppet-pacemaker's) name for a VIP's IPaddr2 resource; pcs forbids ':' so IPv6 uses '.' */
+  vipResource: (address: string) => `ip-${address.replace(/:/g, '.')}`,
 };

@@ -1,0 +1,127 @@
+// Applying a Pacemaker plan to a live cluster or a CIB file, as one change:
+// every pcs command runs against an offline copy (pcs -f), and the copy is
+// pushed once (or written back to the file). Re-running changes nothing.
+import { execa } from 'execa';
+import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { cloneId, type PacemakerPlan, type PcmkConstraint } from '../plan/pacemaker.js';
+import { pcsConstraintArgs, pcsCreateArgs } from '../render/pcsScript.js';
+import { parseCib, type CibView } from './cib.js';
+
+export interface ApplyOptions {
+  /** Work on this CIB file instead of the live cluster. */
+  cibFile?: string;
+  /** Print what would change, change nothing. */
+  dryRun?: boolean;
+}
+
+export interface ApplyReport {
+  changes: string[];
+  pushed: boolean;
+}
+
+export class PacemakerError extends Error {}
+
+async function pcs(cib: string, args: string[]) {
+  const r = await execa('pcs', ['-f', cib, ...args], { reject: false, timeout: 120_000 });
+  if (r.exitCode !== 0) throw new PacemakerError(`pcs ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
+}
+
+function constraintMatches(c: PcmkConstraint, have: CibView): boolean {
+  const h = have.constraints.get(c.id);
+  if (!h) return false;
+  const a = h.attrs;
+  if (c.kind === 'colocation') return h.tag === 'rsc_colocation' && a.rsc === c.rsc && a['with-rsc'] === c.withRsc && a.score === c.score;
+  return (
+    h.tag === 'rsc_order' && a.first === c.first && a.then === c.then && (a['first-action'] ?? 'start') === c.firstAction &&
+    (a['then-action'] ?? 'start') === c.thenAction && (a.kind ?? 'Mandatory') === c.orderKind && (a.symmetrical ?? 'true') === String(c.symmetrical)
+  );
+}
+
+async function withCib<T>(opts: ApplyOptions, fn: (cib: string, orig: string) => Promise<T>): Promise<T> {
+  const work = mkdtempSync(join(tmpdir(), 'tripleo-ipsec-cib-'));
+  try {
+    const cib = join(work, 'cib.xml');
+    const orig = join(work, 'orig.xml');
+    if (opts.cibFile) copyFileSync(opts.cibFile, cib);
+    else {
+      const r = await execa('pcs', ['cluster', 'cib', cib], { reject: false, timeout: 60_000 });
+      if (r.exitCode !== 0) throw new PacemakerError(`pcs cluster cib failed: ${(r.stderr || r.stdout).trim()}`);
+    }
+    copyFileSync(cib, orig);
+    return await fn(cib, orig);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function push(opts: ApplyOptions, cib: string, orig: string) {
+  if (opts.cibFile) {
+    // Same directory, then rename: the file is never half-written.
+    const tmp = join(dirname(opts.cibFile), `.${Date.now()}-${process.pid}.cib.tmp`);
+    copyFileSync(cib, tmp);
+    renameSync(tmp, opts.cibFile);
+    return;
+  }
+  const r = await execa('pcs', ['cluster', 'cib-push', cib, `diff-against=${orig}`], { reject: false, timeout: 120_000 });
+  if (r.exitCode !== 0) throw new PacemakerError(`pcs cluster cib-push failed: ${(r.stderr || r.stdout).trim()}`);
+}
+
+export async function applyPlan(plan: PacemakerPlan, opts: ApplyOptions = {}): Promise<ApplyReport> {
+  return withCib(opts, async (cib, orig) => {
+    const have = parseCib(readFileSync(cib, 'utf8'));
+    for (const [vip, rsc] of Object.entries(plan.vipResources)) {
+      if (!have.primitives.has(rsc) && !have.ids.has(rsc)) throw new PacemakerError(`VIP resource ${rsc} (${vip}) does not exist: create the VIPs first`);
+    }
+    const changes: string[] = [];
+    for (const r of plan.resources) {
+      const h = have.primitives.get(r.id);
+      if (!h) {
+        changes.push(`create ${r.clone ? `${cloneId(r.id)} (clone of ${r.id})` : r.id}`);
+        if (!opts.dryRun) await pcs(cib, pcsCreateArgs(r));
+        continue;
+      }
+      if (h.agent !== r.agent) throw new PacemakerError(`resource ${r.id} exists with agent ${h.agent}, not ${r.agent}: remove it first`);
+      const update: string[] = [];
+      for (const [k, v] of Object.entries(r.params)) if (h.params[k] !== v) update.push(`${k}=${v}`);
+      for (const k of Object.keys(h.params)) if (!(k in r.params)) update.push(`${k}=`);
+      if (update.length) {
+        changes.push(`update ${r.id}: ${update.join(' ')}`);
+        if (!opts.dryRun) await pcs(cib, ['resource', 'update', r.id, ...update]);
+      }
+    }
+    for (const c of plan.constraints) {
+      if (constraintMatches(c, have)) continue;
+      if (have.constraints.has(c.id)) {
+        changes.push(`replace constraint ${c.id}`);
+        if (!opts.dryRun) await pcs(cib, ['constraint', 'delete', c.id]);
+      } else changes.push(`add constraint ${c.id}`);
+      if (!opts.dryRun) await pcs(cib, pcsConstraintArgs(c));
+    }
+    if (changes.length === 0 || opts.dryRun) return { changes, pushed: false };
+    await push(opts, cib, orig);
+    return { changes, pushed: true };
+  });
+}
+
+/** Take out every resource and constraint of the plan; nothing else. */
+export async function removePlan(plan: PacemakerPlan, opts: ApplyOptions = {}): Promise<ApplyReport> {
+  return withCib(opts, async (cib, orig) => {
+    const have = parseCib(readFileSync(cib, 'utf8'));
+    const changes: string[] = [];
+    for (const c of plan.constraints) {
+      if (!have.constraints.has(c.id)) continue;
+      changes.push(`delete constraint ${c.id}`);
+      if (!opts.dryRun) await pcs(cib, ['constraint', 'delete', c.id]);
+    }
+    for (const r of plan.resources) {
+      if (!have.primitives.has(r.id)) continue;
+      changes.push(`delete ${r.id}`);
+      if (!opts.dryRun) await pcs(cib, ['resource', 'delete', r.id, '--force']);
+    }
+    if (changes.length === 0 || opts.dryRun) return { changes, pushed: false };
+    await push(opts, cib, orig);
+    return { changes, pushed: true };
+  });
+}
