@@ -12,6 +12,8 @@ import { installAgent } from './installAgent.js';
 import { packageRoot } from './paths.js';
 import { applyPlan, removePlan } from '../pacemaker/apply.js';
 import { readPlan, parseVipResources } from './planFile.js';
+import { collectStatus } from './statusCommand.js';
+import { renderStatus } from '../status.js';
 
 const varsHelp = Object.entries(IPSEC_VAR_DOCS)
   .map(([k, doc]) => `  ${k}: ${doc} (default: ${k in IPSEC_VAR_DEFAULTS ? JSON.stringify((IPSEC_VAR_DEFAULTS as Record<string, unknown>)[k]) : 'generated'})`)
@@ -80,6 +82,23 @@ export async function main(argv: string[]): Promise<number> {
           const r = a.action === 'apply' ? await applyPlan(plan, opts) : await removePlan(plan, opts);
           for (const c of r.changes) process.stdout.write(`${a['dry-run'] ? 'would ' : ''}${c}\n`);
           process.stdout.write(r.changes.length === 0 ? 'no change: the cluster already matches the plan\n' : r.pushed ? `pushed ${r.changes.length} change(s) as one CIB update\n` : '');
+        } catch (e) {
+          code = reportError(e);
+        }
+      },
+    )
+    .command('status', "Show the cluster's tunnels: where each VIP and its tunnel run, SA counts per node, failed actions", (y) =>
+      y
+        .option('plan', { type: 'string', demandOption: true, describe: 'cluster/pacemaker.json written by generate' })
+        .option('crm-mon-xml', { type: 'string', describe: 'saved `crm_mon -1 --output-as=xml` (default: run it)' })
+        .option('ipsec-status', { type: 'string', array: true, default: [], describe: 'NODE=FILE: saved `ipsec status` of a node (repeatable)' })
+        .option('local', { type: 'boolean', default: false, describe: "also read this node's pluto (ipsec whack --status; node name from crm_node -n)" })
+        .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      async (a) => {
+        try {
+          const r = await collectStatus({ plan: a.plan, crmMonXml: a['crm-mon-xml'], ipsecStatus: a['ipsec-status'] as string[], local: a.local });
+          process.stdout.write(a.json ? JSON.stringify(r, null, 2) + '\n' : renderStatus(r));
+          if (!r.ok) code = 1;
         } catch (e) {
           code = reportError(e);
         }
