@@ -1,0 +1,153 @@
+// A real Pacemaker cluster of N nodes on one machine: one network namespace
+// plus a private mount and UTS namespace per node (node-holder.sh), corosync
+// and pacemakerd per node, and a pluto per node with its default /run/pluto.
+// Everything is stopped by PID, namespaces deleted, even after a failure.
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab, sh } from './netns.js';
+import { alive, sleep } from './pluto.js';
+
+const HOLDER = join(__dirname, '..', 'e2e', 'node-holder.sh');
+const SEED_CIB = `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config>
+      <cluster_property_set id="cib-bootstrap-options">
+        <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
+        <nvpair id="cib-bootstrap-options-dc-deadtime" name="dc-deadtime" value="2s"/>
+      </cluster_property_set>
+    </crm_config>
+    <nodes/>
+    <resources/>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>
+`;
+
+export interface ClusterNode {
+  name: string;
+  ns: string;
+  dir: string;
+  address: string;
+  holderPid: number;
+  corosyncPid?: number;
+  pacemakerdPid?: number;
+  plutoPid?: number;
+}
+
+function uid(name: string): number {
+  return Number(spawnSync('id', ['-u', name], { encoding: 'utf8' }).stdout.trim());
+}
+function gid(name: string): number {
+  return Number(spawnSync('getent', ['group', name], { encoding: 'utf8' }).stdout.split(':')[2]);
+}
+
+function bg(argv: string[], logFile: string): number {
+  const fd = openSync(logFile, 'a');
+  const c = spawn(argv[0], argv.slice(1), { stdio: ['ignore', fd, fd], detached: true });
+  closeSync(fd);
+  c.unref();
+  return c.pid!;
+}
+
+function stopPid(pid: number | undefined, signal: NodeJS.Signals = 'SIGTERM', waitMs = 30_000) {
+  if (!pid || !alive(pid)) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + waitMs;
+  while (alive(pid) && Date.now() < deadline) sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
+export class Cluster {
+  readonly nodes: ClusterNode[] = [];
+
+  constructor(
+    readonly lab: Lab,
+    readonly dir: string,
+  ) {}
+
+  /** argv run inside a node's network, mount and UTS namespaces. */
+  on(node: ClusterNode, argv: string[], opts: { timeoutMs?: number; allowFail?: boolean; input?: string } = {}) {
+    return sh('nsenter', ['-t', String(node.holderPid), '-m', '-u', '-n', '--', ...argv], { timeoutMs: opts.timeoutMs ?? 120_000, allowFail: opts.allowFail, input: opts.input });
+  }
+
+  /**
+   * Create the nodes (name -> ring/ipsec address /24 on the lab bridge) with
+   * their generated etc/ipsec.d trees, then corosync and pacemaker.
+   */
+  up(nodes: { name: string; address: string; ipsecd: string }[]) {
+    mkdirSync(this.dir, { recursive: true });
+    const corosyncConf = join(this.dir, 'corosync.conf');
+    const args = nodes.flatMap((n) => [n.name, `addr=${n.address}`]);
+    sh('pcs', ['cluster', 'setup', 'e2e', ...args, 'transport', 'knet', 'crypto', 'cipher=none', 'hash=none', '--corosync_conf', corosyncConf, '--no-cluster-uuid', '--overwrite']);
+    const hacluster = uid('hacluster');
+    const haclient = gid('haclient');
+    for (const [i, n] of nodes.entries()) {
+      const dir = join(this.dir, n.name);
+      for (const d of ['etc-corosync', 'var-lib-corosync', 'log-pacemaker', 'log-corosync', 'var-lib-pacemaker/cib', 'var-lib-pacemaker/pengine', 'var-lib-pacemaker/blackbox', 'var-lib-pacemaker/cores', 'pluto/nss']) {
+        mkdirSync(join(dir, d), { recursive: true });
+      }
+      cpSync(n.ipsecd, join(dir, 'ipsec.d'), { recursive: true });
+      copyFileSync(corosyncConf, join(dir, 'etc-corosync', 'corosync.conf'));
+      writeFileSync(join(dir, 'var-lib-pacemaker', 'cib', 'cib.xml'), SEED_CIB, { mode: 0o600 });
+      for (const d of ['var-lib-pacemaker', 'var-lib-pacemaker/cib', 'var-lib-pacemaker/pengine', 'var-lib-pacemaker/blackbox', 'var-lib-pacemaker/cores', 'var-lib-pacemaker/cib/cib.xml', 'log-pacemaker']) {
+        chownSync(join(dir, d), hacluster, haclient);
+      }
+      const ns = this.lab.addHost(`c${i}`);
+      this.lab.addAddress(ns, `${n.address}/24`);
+      const holderPid = bg(['ip', 'netns', 'exec', ns, 'unshare', '--mount', '--uts', '--propagation', 'private', HOLDER, n.name, dir], join(dir, 'holder.out'));
+      const node: ClusterNode = { name: n.name, ns, dir, address: n.address, holderPid };
+      this.nodes.push(node);
+      this.lab.onCleanup(() => this.stopNode(node));
+    }
+    for (const n of this.nodes) this.waitFile(join(n.dir, 'holder.ready'), 10_000);
+    for (const n of this.nodes) n.corosyncPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', 'corosync', '-f'], join(n.dir, 'corosync.out'));
+    for (const n of this.nodes) this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
+    for (const n of this.nodes) n.pacemakerdPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/sbin/pacemakerd'], join(n.dir, 'pacemakerd.out'));
+    const want = `Online: [ ${this.nodes.map((n) => n.name).sort().join(' ')} ]`;
+    this.until('all nodes online', () => this.on(this.nodes[0], ['crm_mon', '-1'], { allowFail: true }).stdout.includes(want), 90_000);
+  }
+
+  /** pluto in the node's namespaces, default /run/pluto, the node's /etc/ipsec.d. */
+  startPluto(n: ClusterNode) {
+    const d = join(n.dir, 'pluto');
+    writeFileSync(join(d, 'ipsec.conf'), 'config setup\n\tuniqueids=no\n\tplutodebug=none\ninclude /etc/ipsec.d/*.conf\n');
+    writeFileSync(join(d, 'ipsec.secrets'), 'include /etc/ipsec.d/*.secrets\n');
+    sh('ipsec', ['initnss', '--nssdir', join(d, 'nss')]);
+    n.plutoPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/libexec/ipsec/pluto', '--config', join(d, 'ipsec.conf'),
+      '--secretsfile', join(d, 'ipsec.secrets'), '--ipsecdir', '/etc/ipsec.d', '--nssdir', join(d, 'nss'), '--logfile', join(d, 'pluto.log'), '--nofork'], join(d, 'pluto.out'));
+    this.until(`pluto on ${n.name}`, () => this.on(n, ['test', '-S', '/run/pluto/pluto.ctl'], { allowFail: true }).status === 0, 10_000);
+  }
+
+  plutoLog(n: ClusterNode): string {
+    const p = join(n.dir, 'pluto', 'pluto.log');
+    return existsSync(p) ? readFileSync(p, 'utf8') : '';
+  }
+
+  private waitFile(path: string, ms: number) {
+    this.until(path, () => existsSync(path), ms);
+  }
+
+  until(what: string, ok: () => boolean, ms: number, every = 200) {
+    const deadline = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      sleep(every);
+    }
+  }
+
+  stopNode(n: ClusterNode) {
+    if (n.plutoPid && alive(n.plutoPid)) {
+      spawnSync('nsenter', ['-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/libexec/ipsec/whack', '--shutdown'], { timeout: 5000 });
+      stopPid(n.plutoPid, 'SIGTERM', 5000);
+    }
+    stopPid(n.pacemakerdPid, 'SIGTERM', 60_000);
+    stopPid(n.corosyncPid, 'SIGTERM', 20_000);
+    stopPid(n.holderPid, 'SIGTERM', 5000);
+  }
+}
