@@ -11,7 +11,8 @@
 //                                 brings the node-to-VIP conn up on every
 //                                 cluster node but the holder, only after the
 //                                 VIP has left (it starts after the tunnel
-//                                 started on the new holder).
+//                                 started on the new holder, and restarts
+//                                 whenever the tunnel moves).
 import type { Overcloud } from '../model/types.js';
 import { connNames, pacemakerNames } from '../model/names.js';
 
@@ -71,7 +72,10 @@ export function planPacemaker(o: Overcloud, vipResourceOverrides: Record<string,
       { kind: 'colocation', id: `colocation-${tunnel}-with-vip`, rsc: tunnel, withRsc: vipRsc, score: 'INFINITY' },
       { kind: 'order', id: `order-${tunnel}-after-vip`, first: vipRsc, firstAction: 'start', then: tunnel, thenAction: 'start', orderKind: 'Mandatory', symmetrical: true },
       { kind: 'colocation', id: `colocation-${fallback}-not-with-vip`, rsc: fallbackClone, withRsc: vipRsc, score: '-INFINITY' },
-      { kind: 'order', id: `order-${fallback}-after-tunnel`, first: tunnel, firstAction: 'start', then: fallbackClone, thenAction: 'start', orderKind: 'Optional', symmetrical: true },
+      // Mandatory: when the tunnel moves, every fallback instance restarts and re-initiates to the
+      // new holder, rather than relying on having received the old holder's IKE Delete (which a
+      // crashed holder never sends).
+      { kind: 'order', id: `order-${fallback}-after-tunnel`, first: tunnel, firstAction: 'start', then: fallbackClone, thenAction: 'start', orderKind: 'Mandatory', symmetrical: true },
     );
   }
   return plan;

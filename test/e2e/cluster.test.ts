@@ -67,6 +67,8 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
       writeFileSync(join(dir, `${n.name}.txt`), plutoStatusText(n));
       args.push('--ipsec-status', `${n.name}=${join(dir, `${n.name}.txt`)}`);
     }
+    // TI_E2E_KEEP=DIR keeps each step's inputs (real crm_mon XML and ipsec status) for offline tests.
+    if (process.env.TI_E2E_KEEP) sh('cp', ['-r', dir, join(process.env.TI_E2E_KEEP, `step-${Date.now()}`)]);
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
     if (r.status !== 0 && r.status !== 1) throw new Error(`status exited ${r.status}: ${r.stderr}`);
     return JSON.parse(r.stdout) as StatusReport;
@@ -191,8 +193,30 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
     assertPlutosAlive();
   }, 240_000);
 
+  it('a crash (SIGKILL of the holder\'s corosync): the tunnel is recovered on a survivor and the cluster nodes re-authenticate there', () => {
+    const n1 = cluster.nodes[0];
+    const old = whereIs(VIP_RSC, n1)!;
+    const crashed = node(old);
+    const survivor = cluster.nodes.find((n) => n.name !== old)!;
+    const t0 = Date.now();
+    process.kill(crashed.corosyncPid!, 'SIGKILL');
+    // Without fencing the crashed node keeps its VIP and its pluto (FACTS.md); the survivors'
+    // fallback instances restart with the tunnel and re-initiate to the new holder.
+    const survivors = cluster.nodes.filter((n) => n.name !== old).map((n) => n.name);
+    const holder = waitForHandover(old, survivor, survivors, t0, 'corosync SIGKILL');
+    expect(survivors).toContain(holder);
+    const s = status(survivor);
+    expect(s.vips[0]).toMatchObject({ vipNode: holder, tunnelNode: holder, agree: true });
+    expect(s.nodes.find((n) => n.node === old)?.online).toBe(false);
+    for (const n of cluster.nodes.filter((x) => x.name !== old)) {
+      expect(alive(n.plutoPid!), n.name).toBe(true);
+      expect(cluster.plutoLog(n), n.name).not.toMatch(/ASSERTION FAILED/);
+    }
+    expect(alive(crashed.plutoPid!)).toBe(true);
+  }, 240_000);
+
   it('reports the timings', () => {
     console.log(`e2e handover timings (s): ${JSON.stringify(timings)}`);
-    expect(Object.keys(timings)).toEqual(['initial start', 'pcs resource move', 'pcs node standby']);
+    expect(Object.keys(timings)).toEqual(['initial start', 'pcs resource move', 'pcs node standby', 'corosync SIGKILL']);
   });
 });
