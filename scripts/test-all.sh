@@ -20,4 +20,10 @@ fi
 # npm install, not npm ci: npm 11 writes lock files without the platform
 # packages of optional dependencies (rollup), which npm ci then refuses.
 npm install --no-audit --no-fund
+rm -f .test-results.json
+set +e
 npm test
+rc=$?
+set -e
+node scripts/test-summary.mjs .test-results.json || rc=1
+exit $rc
