@@ -213,10 +213,32 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
       expect(cluster.plutoLog(n), n.name).not.toMatch(/ASSERTION FAILED/);
     }
     expect(alive(crashed.plutoPid!)).toBe(true);
-  }, 240_000);
+
+    // The crashed node rejoins: Pacemaker finds the VIP and the tunnel active twice, stops both
+    // everywhere and starts them once; the stop on the old holder sends the IKE Delete its crash
+    // could not, so the compute and the old holder (through its fallback) re-authenticate too.
+    const t1 = Date.now();
+    cluster.rejoin(crashed);
+    cluster.until('crashed node back online', () => status(survivor).nodes.every((n) => n.online), 120_000, 500);
+    const all = [...CONTROLLERS.map(([h]) => h), COMPUTE[0]];
+    let final = '';
+    cluster.until('one VIP and one tunnel, every peer authenticated to it', () => {
+      const st = status(survivor);
+      final = st.vips[0].agree ? st.vips[0].vipNode! : '';
+      if (!final) return false;
+      const have = authenticatedPeers(node(final));
+      return all.filter((h) => h !== final).every((h) => have.has(addressOf(h)));
+    }, 180_000, 500);
+    timings['rejoin after crash'] = (Date.now() - t1) / 1000;
+    const after = status(survivor);
+    expect(after.problems).toEqual([]);
+    expect(parsePlutoStatus(plutoStatusText(crashed)).conns.has(RESPONDER)).toBe(final === crashed.name);
+    expect(alive(crashed.plutoPid!)).toBe(true);
+    expect(cluster.plutoLog(crashed)).not.toMatch(/ASSERTION FAILED/);
+  }, 420_000);
 
   it('reports the timings', () => {
     console.log(`e2e handover timings (s): ${JSON.stringify(timings)}`);
-    expect(Object.keys(timings)).toEqual(['initial start', 'pcs resource move', 'pcs node standby', 'corosync SIGKILL']);
+    expect(Object.keys(timings)).toEqual(['initial start', 'pcs resource move', 'pcs node standby', 'corosync SIGKILL', 'rejoin after crash']);
   });
 });

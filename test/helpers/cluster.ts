@@ -63,6 +63,23 @@ function stopPid(pid: number | undefined, signal: NodeJS.Signals = 'SIGTERM', wa
   if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 
+/** SIGTERM a daemon and the process group it leads (spawned detached), then SIGKILL what is left. */
+function stopGroup(pid: number | undefined) {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    /* gone */
+  }
+  const deadline = Date.now() + 20_000;
+  while (alive(pid) && Date.now() < deadline) sleep(100);
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
+
 export class Cluster {
   readonly nodes: ClusterNode[] = [];
 
@@ -139,6 +156,15 @@ export class Cluster {
       if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
       sleep(every);
     }
+  }
+
+  /** Start corosync and pacemakerd again on a node whose cluster stack died (its namespaces stay). */
+  rejoin(n: ClusterNode) {
+    stopGroup(n.pacemakerdPid);
+    stopGroup(n.corosyncPid);
+    n.corosyncPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', 'corosync', '-f'], join(n.dir, 'corosync.out'));
+    this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
+    n.pacemakerdPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/sbin/pacemakerd'], join(n.dir, 'pacemakerd.out'));
   }
 
   stopNode(n: ClusterNode) {
