@@ -86,16 +86,16 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
   }
 
   /** Wait until the VIP and tunnel run on one node other than `old`, and every other node re-authenticated there. */
-  function waitForHandover(old: string, from: ClusterNode, peersExpected: string[], t0: number, label: string): string {
+  async function waitForHandover(old: string, from: ClusterNode, peersExpected: string[], t0: number, label: string): Promise<string> {
     let holder = '';
-    cluster.until(`${label}: tunnel resource on the VIP's new node`, () => {
+    await cluster.until(`${label}: tunnel resource on the VIP's new node`, () => {
       const v = whereIs(VIP_RSC, from);
       const t = whereIs(TUNNEL_RSC, from);
       if (v && t && v === t && v !== old) holder = v;
       return holder !== '';
     }, 90_000, 100);
     const want = peersExpected.filter((p) => p !== holder).map(addressOf);
-    cluster.until(`${label}: every peer re-authenticated to ${holder}`, () => {
+    await cluster.until(`${label}: every peer re-authenticated to ${holder}`, () => {
       const have = authenticatedPeers(node(holder));
       return want.every((a) => have.has(a));
     }, 120_000, 100);
@@ -112,15 +112,15 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
     expect(alive(compute.pluto.pid)).toBe(true);
   }
 
-  beforeAll(() => {
+  beforeAll(async () => {
     restoreAgent = installAgentForTest();
     const opts = writeInputs(scratch.dir, { inventory, networkData });
     const r = generate(opts);
     writeTreeAtomically(opts.outDir, r.eachFile());
     planFile = join(opts.outDir, 'cluster', 'pacemaker.json');
-    cluster.up(CONTROLLERS.map(([name, address]) => ({ name, address, ipsecd: join(opts.outDir, name, 'etc', 'ipsec.d') })));
+    await cluster.up(CONTROLLERS.map(([name, address]) => ({ name, address, ipsecd: join(opts.outDir, name, 'etc', 'ipsec.d') })));
     for (const n of cluster.nodes) {
-      cluster.startPluto(n);
+      await cluster.startPluto(n);
       plutoPids.set(n.name, n.plutoPid!);
     }
     const ns = lab.addHost('cmp');
@@ -129,18 +129,19 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
     const n1 = cluster.nodes[0];
     pcs(['resource', 'defaults', 'update', 'resource-stickiness=100'], n1);
     pcs(['resource', 'create', VIP_RSC, 'ocf:heartbeat:IPaddr2', `ip=${VIP}`, 'cidr_netmask=24', 'nic=eth0', 'op', 'monitor', 'interval=10s'], n1);
-    cluster.until('VIP started', () => whereIs(VIP_RSC, n1) !== undefined, 60_000);
+    await cluster.until('VIP started', () => whereIs(VIP_RSC, n1) !== undefined, 60_000);
     const t0 = Date.now();
     const applied = cluster.on(n1, [process.execPath, CLI, 'pacemaker', 'apply', '--plan', planFile]);
     expect(applied.stdout).toMatch(/pushed \d+ change\(s\) as one CIB update/);
     const again = cluster.on(n1, [process.execPath, CLI, 'pacemaker', 'apply', '--plan', planFile]);
     expect(again.stdout).toContain('no change');
     const holder = whereIs(VIP_RSC, n1)!;
-    waitForHandover('', n1, [...CONTROLLERS.map(([h]) => h), COMPUTE[0]], t0, 'initial start');
+    await waitForHandover('', n1, [...CONTROLLERS.map(([h]) => h), COMPUTE[0]], t0, 'initial start');
     expect(whereIs(VIP_RSC, n1)).toBe(holder);
   }, 300_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    await cluster.stopAll();
     lab.cleanup();
     restoreAgent?.();
     scratch.cleanup();
@@ -160,13 +161,13 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
     assertPlutosAlive();
   });
 
-  it('pcs resource move: the tunnel follows, the old holder falls back to a node-to-VIP tunnel', () => {
+  it('pcs resource move: the tunnel follows, the old holder falls back to a node-to-VIP tunnel', async () => {
     const n1 = cluster.nodes[0];
     const old = whereIs(VIP_RSC, n1)!;
     const target = CONTROLLERS.map(([h]) => h).find((h) => h !== old)!;
     const t0 = Date.now();
     pcs(['resource', 'move', VIP_RSC, target], n1);
-    const holder = waitForHandover(old, n1, [...CONTROLLERS.map(([h]) => h), COMPUTE[0]], t0, 'pcs resource move');
+    const holder = await waitForHandover(old, n1, [...CONTROLLERS.map(([h]) => h), COMPUTE[0]], t0, 'pcs resource move');
     expect(holder).toBe(target);
     expect(parsePlutoStatus(plutoStatusText(node(old))).conns.has(RESPONDER)).toBe(false);
     pcs(['resource', 'clear', VIP_RSC], n1);
@@ -176,24 +177,24 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
     assertPlutosAlive();
   }, 240_000);
 
-  it('pcs node standby of the holder: the tunnel follows the VIP to another node', () => {
+  it('pcs node standby of the holder: the tunnel follows the VIP to another node', async () => {
     const n1 = cluster.nodes[0];
     const old = whereIs(VIP_RSC, n1)!;
     const from = cluster.nodes.find((n) => n.name !== old)!;
     const t0 = Date.now();
     pcs(['node', 'standby', old], from);
-    const holder = waitForHandover(old, from, [...CONTROLLERS.map(([h]) => h), COMPUTE[0]].filter((h) => h !== old), t0, 'pcs node standby');
+    const holder = await waitForHandover(old, from, [...CONTROLLERS.map(([h]) => h), COMPUTE[0]].filter((h) => h !== old), t0, 'pcs node standby');
     expect(holder).not.toBe(old);
     const s = status(from);
     expect(s.vips[0]).toMatchObject({ vipNode: holder, tunnelNode: holder, agree: true });
     pcs(['node', 'unstandby', old], from);
-    cluster.until('fallback clone back on the unstandby node', () => status(from).vips[0].fallbackNodes.includes(old), 60_000, 500);
-    cluster.until('the unstandby node re-authenticated', () => authenticatedPeers(node(holder)).has(addressOf(old)), 60_000, 200);
+    await cluster.until('fallback clone back on the unstandby node', () => status(from).vips[0].fallbackNodes.includes(old), 60_000, 500);
+    await cluster.until('the unstandby node re-authenticated', () => authenticatedPeers(node(holder)).has(addressOf(old)), 60_000, 200);
     expect(status(from).problems).toEqual([]);
     assertPlutosAlive();
   }, 240_000);
 
-  it('a crash (SIGKILL of the holder\'s corosync): the tunnel is recovered on a survivor and the cluster nodes re-authenticate there', () => {
+  it('a crash (SIGKILL of the holder\'s corosync): the tunnel is recovered on a survivor and the cluster nodes re-authenticate there', async () => {
     const n1 = cluster.nodes[0];
     const old = whereIs(VIP_RSC, n1)!;
     const crashed = node(old);
@@ -203,7 +204,7 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
     // Without fencing the crashed node keeps its VIP and its pluto (FACTS.md); the survivors'
     // fallback instances restart with the tunnel and re-initiate to the new holder.
     const survivors = cluster.nodes.filter((n) => n.name !== old).map((n) => n.name);
-    const holder = waitForHandover(old, survivor, survivors, t0, 'corosync SIGKILL');
+    const holder = await waitForHandover(old, survivor, survivors, t0, 'corosync SIGKILL');
     expect(survivors).toContain(holder);
     const s = status(survivor);
     expect(s.vips[0]).toMatchObject({ vipNode: holder, tunnelNode: holder, agree: true });
@@ -218,11 +219,11 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
     // everywhere and starts them once; the stop on the old holder sends the IKE Delete its crash
     // could not, so the compute and the old holder (through its fallback) re-authenticate too.
     const t1 = Date.now();
-    cluster.rejoin(crashed);
-    cluster.until('crashed node back online', () => status(survivor).nodes.every((n) => n.online), 120_000, 500);
+    await cluster.rejoin(crashed);
+    await cluster.until('crashed node back online', () => status(survivor).nodes.every((n) => n.online), 120_000, 500);
     const all = [...CONTROLLERS.map(([h]) => h), COMPUTE[0]];
     let final = '';
-    cluster.until('one VIP and one tunnel, every peer authenticated to it', () => {
+    await cluster.until('one VIP and one tunnel, every peer authenticated to it', () => {
       const st = status(survivor);
       final = st.vips[0].agree ? st.vips[0].vipNode! : '';
       if (!final) return false;

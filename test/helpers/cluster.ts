@@ -97,7 +97,7 @@ export class Cluster {
    * Create the nodes (name -> ring/ipsec address /24 on the lab bridge) with
    * their generated etc/ipsec.d trees, then corosync and pacemaker.
    */
-  up(nodes: { name: string; address: string; ipsecd: string }[]) {
+  async up(nodes: { name: string; address: string; ipsecd: string }[]) {
     mkdirSync(this.dir, { recursive: true });
     const corosyncConf = join(this.dir, 'corosync.conf');
     const args = nodes.flatMap((n) => [n.name, `addr=${n.address}`]);
@@ -122,23 +122,23 @@ export class Cluster {
       this.nodes.push(node);
       this.lab.onCleanup(() => this.stopNode(node));
     }
-    for (const n of this.nodes) this.waitFile(join(n.dir, 'holder.ready'), 10_000);
+    for (const n of this.nodes) await this.until(join(n.dir, 'holder.ready'), () => existsSync(join(n.dir, 'holder.ready')), 10_000);
     for (const n of this.nodes) n.corosyncPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', 'corosync', '-f'], join(n.dir, 'corosync.out'));
-    for (const n of this.nodes) this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
+    for (const n of this.nodes) await this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
     for (const n of this.nodes) n.pacemakerdPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/sbin/pacemakerd'], join(n.dir, 'pacemakerd.out'));
     const want = `Online: [ ${this.nodes.map((n) => n.name).sort().join(' ')} ]`;
-    this.until('all nodes online', () => this.on(this.nodes[0], ['crm_mon', '-1'], { allowFail: true }).stdout.includes(want), 90_000);
+    await this.until('all nodes online', () => this.on(this.nodes[0], ['crm_mon', '-1'], { allowFail: true }).stdout.includes(want), 90_000);
   }
 
   /** pluto in the node's namespaces, default /run/pluto, the node's /etc/ipsec.d. */
-  startPluto(n: ClusterNode) {
+  async startPluto(n: ClusterNode) {
     const d = join(n.dir, 'pluto');
     writeFileSync(join(d, 'ipsec.conf'), 'config setup\n\tuniqueids=no\n\tplutodebug=none\ninclude /etc/ipsec.d/*.conf\n');
     writeFileSync(join(d, 'ipsec.secrets'), 'include /etc/ipsec.d/*.secrets\n');
     sh('ipsec', ['initnss', '--nssdir', join(d, 'nss')]);
     n.plutoPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/libexec/ipsec/pluto', '--config', join(d, 'ipsec.conf'),
       '--secretsfile', join(d, 'ipsec.secrets'), '--ipsecdir', '/etc/ipsec.d', '--nssdir', join(d, 'nss'), '--logfile', join(d, 'pluto.log'), '--nofork'], join(d, 'pluto.out'));
-    this.until(`pluto on ${n.name}`, () => this.on(n, ['test', '-S', '/run/pluto/pluto.ctl'], { allowFail: true }).status === 0, 10_000);
+    await this.until(`pluto on ${n.name}`, () => this.on(n, ['test', '-S', '/run/pluto/pluto.ctl'], { allowFail: true }).status === 0, 10_000);
   }
 
   plutoLog(n: ClusterNode): string {
@@ -146,25 +146,34 @@ export class Cluster {
     return existsSync(p) ? readFileSync(p, 'utf8') : '';
   }
 
-  private waitFile(path: string, ms: number) {
-    this.until(path, () => existsSync(path), ms);
-  }
-
-  until(what: string, ok: () => boolean, ms: number, every = 200) {
+  /** Poll without blocking the event loop (vitest's worker must keep answering its RPC). */
+  async until(what: string, ok: () => boolean, ms: number, every = 200) {
     const deadline = Date.now() + ms;
     while (!ok()) {
       if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-      sleep(every);
+      await new Promise((r) => setTimeout(r, every));
     }
   }
 
   /** Start corosync and pacemakerd again on a node whose cluster stack died (its namespaces stay). */
-  rejoin(n: ClusterNode) {
+  async rejoin(n: ClusterNode) {
     stopGroup(n.pacemakerdPid);
     stopGroup(n.corosyncPid);
     n.corosyncPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', 'corosync', '-f'], join(n.dir, 'corosync.out'));
-    this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
+    await this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
     n.pacemakerdPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/sbin/pacemakerd'], join(n.dir, 'pacemakerd.out'));
+  }
+
+  /** Stop every node's daemons by PID without blocking the event loop: plutos, then pacemaker, corosync, holders. */
+  async stopAll() {
+    const gone = (pids: (number | undefined)[], ms: number) => this.until('daemons to exit', () => pids.every((p) => !p || !alive(p)), ms, 100).catch(() => undefined);
+    for (const n of this.nodes) if (n.plutoPid && alive(n.plutoPid)) spawnSync('nsenter', ['-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/libexec/ipsec/whack', '--shutdown'], { timeout: 5000 });
+    await gone(this.nodes.map((n) => n.plutoPid), 5000);
+    for (const key of ['pacemakerdPid', 'corosyncPid', 'holderPid'] as const) {
+      for (const n of this.nodes) if (n[key] && alive(n[key]!)) process.kill(n[key]!, 'SIGTERM');
+      await gone(this.nodes.map((n) => n[key]), key === 'pacemakerdPid' ? 60_000 : 20_000);
+    }
+    // whatever is left is killed by stopNode in the lab's cleanup
   }
 
   stopNode(n: ClusterNode) {
