@@ -13,6 +13,7 @@ import { packageRoot } from './paths.js';
 import { applyPlan, removePlan } from '../pacemaker/apply.js';
 import { readPlan, parseVipResources } from './planFile.js';
 import { collectStatus } from './statusCommand.js';
+import { applyNode } from '../apply/apply.js';
 import { renderStatus } from '../status.js';
 
 const varsHelp = Object.entries(IPSEC_VAR_DOCS)
@@ -64,6 +65,46 @@ export async function main(argv: string[]): Promise<number> {
           if (checkedBy === 'builtin' && !a.set.some((s) => String(s).startsWith('ipsec_algorithm'))) checkedBy = 'default';
           const written = writeTreeAtomically(outDir, r.eachFile());
           process.stdout.write(generateSummary(r, a.out, checkedBy, written));
+        } catch (e) {
+          code = reportError(e);
+        }
+      },
+    )
+    .command('apply', "What a deploy step runs on one node: its files, ipsec.conf includes, pluto reloads, firewall, and on the bootstrap node the Pacemaker plan", (y) =>
+      y
+        .option('inventory', { alias: 'i', type: 'string', demandOption: true, describe: 'tripleo-ansible-inventory output' })
+        .option('network-data', { alias: 'n', type: 'string', describe: 'TripleO network_data.yaml' })
+        .option('environment', { alias: 'e', type: 'string', array: true, default: [], describe: 'heat environments with IpsecVars (the PSK included)' })
+        .option('set', { type: 'string', array: true, default: [], describe: 'IpsecVars key=value' })
+        .option('host', { type: 'string', demandOption: true, describe: 'this node\'s inventory host name' })
+        .option('root', { type: 'string', default: '/', describe: 'file system root to write under (tests, chroots)' })
+        .option('step', { type: 'number', choices: [1, 3], describe: '1: node-to-node tunnels and firewall; 3: VIP tunnels and (bootstrap node) Pacemaker' })
+        .option('ctlsocket', { type: 'string', default: '/run/pluto/pluto.ctl', describe: "pluto's control socket" })
+        .option('pacemaker', { type: 'boolean', default: true, describe: 'apply the Pacemaker plan on the bootstrap node (--no-pacemaker to skip)' })
+        .option('bootstrap-node', { type: 'string', describe: 'the node that applies the Pacemaker plan (default: first pacemaker node)' })
+        .option('uninstall', { type: 'boolean', default: false, describe: 'remove exactly what earlier runs created' })
+        .option('upgrade', { type: 'boolean', default: false, describe: 'replace overcloud-* files an earlier installation left' }),
+      async (a) => {
+        try {
+          const r = await applyNode({
+            inventoryPath: a.inventory,
+            networkDataPath: a['network-data'],
+            envPaths: a.environment as string[],
+            sets: a.set as string[],
+            host: a.host,
+            root: a.root,
+            step: a.step as 1 | 3 | undefined,
+            ctlsocket: a.ctlsocket,
+            pacemaker: a.pacemaker,
+            bootstrapNode: a['bootstrap-node'],
+            uninstall: a.uninstall,
+            upgrade: a.upgrade,
+            checkAlgorithm: checkEsp,
+          });
+          for (const c of r.changes) process.stdout.write(`${c}\n`);
+          for (const p of r.pluto) process.stdout.write(`pluto: ${p}\n`);
+          if (r.plutoSkipped) process.stdout.write('pluto is not running: files only\n');
+          if (r.changes.length === 0 && r.pluto.length === 0) process.stdout.write('no change\n');
         } catch (e) {
           code = reportError(e);
         }
