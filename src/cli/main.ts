@@ -14,6 +14,7 @@ import { applyPlan, removePlan } from '../pacemaker/apply.js';
 import { readPlan, parseVipResources } from './planFile.js';
 import { collectStatus } from './statusCommand.js';
 import { applyNode } from '../apply/apply.js';
+import { writeHeatEnv } from '../heatEnv.js';
 import { renderStatus } from '../status.js';
 
 const varsHelp = Object.entries(IPSEC_VAR_DOCS)
@@ -65,6 +66,27 @@ export async function main(argv: string[]): Promise<number> {
           if (checkedBy === 'builtin' && !a.set.some((s) => String(s).startsWith('ipsec_algorithm'))) checkedBy = 'default';
           const written = writeTreeAtomically(outDir, r.eachFile());
           process.stdout.write(generateSummary(r, a.out, checkedBy, written));
+        } catch (e) {
+          code = reportError(e);
+        }
+      },
+    )
+    .command('heat-env', 'Write the heat environment for `openstack overcloud deploy -e`: IpsecVars validated, a PSK generated when none is given (0600)', (y) =>
+      y
+        .option('environment', { alias: 'e', type: 'string', array: true, default: [], describe: 'base environments with IpsecVars (later wins)' })
+        .option('set', { type: 'string', array: true, default: [], describe: 'IpsecVars key=value (wins over -e)' })
+        .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'the environment file to write (mode 0600)' })
+        .epilogue(`IpsecVars:\n${varsHelp}`),
+      (a) => {
+        try {
+          const r = writeHeatEnv({
+            envPaths: a.environment as string[],
+            sets: a.set as string[],
+            out: a.out,
+            serviceTemplate: join(packageRoot(), 'heat-env', 'ipsec-service.yaml'),
+            checkAlgorithm: checkEsp,
+          });
+          process.stdout.write(`wrote ${a.out} (mode 0600)${r.pskGenerated ? ' with a newly generated ipsec_psk' : ''}\n`);
         } catch (e) {
           code = reportError(e);
         }

@@ -1,0 +1,104 @@
+// heat-env/: the environment and the service template TripleO loads, and the
+// heat-env command that writes an operator's environment.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { afterAll, describe, expect, it } from 'vitest';
+import { scratchDir, small, TEST_PSK, writeInputs } from '../helpers/inputs.js';
+
+const HEAT = join(__dirname, '..', '..', 'heat-env');
+const CLI = join(__dirname, '..', '..', 'bin', 'tripleo-ipsec');
+const run = (args: string[]) => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+type Obj = Record<string, any>;
+
+describe('heat-env/ipsec.yaml and the service template', () => {
+  const env = parse(readFileSync(join(HEAT, 'ipsec.yaml'), 'utf8')) as Obj;
+  const target = resolve(HEAT, env.resource_registry['OS::TripleO::Services::Ipsec']);
+  const tpl = parse(readFileSync(target, 'utf8')) as Obj;
+
+  it('maps OS::TripleO::Services::Ipsec to a template that exists, with IpsecVars defaults generate accepts', () => {
+    expect(existsSync(target)).toBe(true);
+    expect(Object.keys(env.parameter_defaults.IpsecVars).sort()).toEqual(
+      ['ipsec_algorithm', 'ipsec_configure_vips', 'ipsec_policy', 'ipsec_skip_firewall_rules', 'ipsec_skip_networks', 'use_opportunistic_ipsec'],
+    );
+  });
+
+  it('has the shape of a TripleO service template', () => {
+    expect(tpl.heat_template_version).toBe('wallaby');
+    for (const p of ['ServiceData', 'ServiceNetMap', 'RoleName', 'RoleParameters', 'EndpointMap']) expect(tpl.parameters[p], p).toBeDefined();
+    expect(tpl.parameters.IpsecVars.type).toBe('json');
+    const rd = tpl.outputs.role_data.value;
+    expect(rd.service_name).toBe('ipsec');
+    expect(rd.firewall_rules['150 ipsec ike']).toEqual({ proto: 'udp', dport: [500, 4500] });
+    expect(rd.firewall_rules['151 ipsec esp'].proto).toBe('esp');
+    expect(rd.firewall_rules['152 ipsec ah'].proto).toBe('ah');
+  });
+
+  it('runs tripleo-ipsec apply at steps 1 and 3 with options that exist', () => {
+    const tasks = tpl.outputs.role_data.value.deploy_steps_tasks as Obj[];
+    const commands = tasks.filter((t) => t.command).map((t) => [t.when, String(t.command)] as const);
+    expect(commands.map(([w]) => w)).toEqual(['step|int == 1', 'step|int == 3']);
+    const help = run(['apply', '--help']).out;
+    for (const [, cmd] of commands) {
+      expect(cmd.startsWith('tripleo-ipsec apply')).toBe(true);
+      for (const flag of cmd.match(/--[a-z-]+/g)!) expect(help, flag).toContain(flag);
+    }
+    expect(commands[0][1]).toContain('--step 1');
+    expect(commands[1][1]).toContain('--step 3');
+    const varsTask = tasks.flatMap((t) => t.block ?? []).find((t: Obj) => t.copy?.dest === '/var/lib/tripleo-ipsec/ipsec-vars.yaml');
+    expect(varsTask.no_log).toBe(true);
+    expect(varsTask.copy.mode).toBe('0600');
+    expect(varsTask.vars.ipsec_vars).toEqual({ get_param: 'IpsecVars' });
+  });
+});
+
+describe('tripleo-ipsec heat-env', () => {
+  const s = scratchDir();
+  afterAll(() => s.cleanup());
+
+  it('writes a 0600 environment with a generated PSK that generate -e accepts', () => {
+    const out = join(s.dir, 'ipsec-vars.yaml');
+    const r = run(['heat-env', '--set', 'ipsec_algorithm=aes_gcm256-null', '--set', 'ipsec_skip_networks=[tenant]', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('with a newly generated ipsec_psk');
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    const doc = parse(readFileSync(out, 'utf8')) as Obj;
+    expect(doc.parameter_defaults.IpsecVars).toMatchObject({ ipsec_algorithm: 'aes_gcm256-null', ipsec_skip_networks: ['tenant'] });
+    expect(Buffer.from(doc.parameter_defaults.IpsecVars.ipsec_psk, 'base64')).toHaveLength(48);
+    expect(existsSync(doc.resource_registry['OS::TripleO::Services::Ipsec'])).toBe(true);
+    expect(r.out).not.toContain(doc.parameter_defaults.IpsecVars.ipsec_psk);
+    const opts = writeInputs(s.dir, small());
+    const g = run(['generate', '-i', opts.inventoryPath, '-n', opts.networkDataPath!, '-e', out, '--out', join(s.dir, 'gen')]);
+    expect(g.code, g.err).toBe(0);
+    expect(g.out).toMatch(/esp=aes_gcm256-null/);
+    expect(g.out).not.toMatch(/network tenant/);
+  });
+
+  it('keeps a given PSK and layers -e files under --set', () => {
+    const base = join(s.dir, 'base.yaml');
+    writeFileSync(base, `parameter_defaults:\n  IpsecVars:\n    ipsec_psk: ${TEST_PSK}\n    ipsec_policy: private-or-clear\n`);
+    const out = join(s.dir, 'layered.yaml');
+    expect(run(['heat-env', '-e', base, '--set', 'ipsec_configure_vips=false', '--out', out]).code).toBe(0);
+    expect((parse(readFileSync(out, 'utf8')) as Obj).parameter_defaults.IpsecVars).toMatchObject({ ipsec_psk: TEST_PSK, ipsec_policy: 'private-or-clear', ipsec_configure_vips: false });
+  });
+
+  it('refuses what generate refuses: clear error, exit 2, no file', () => {
+    for (const [set, msg] of [
+      ['ipsec_algorithm=aes_gcm999-null', /IpsecVars\.ipsec_algorithm="aes_gcm999-null": libreswan rejects it/],
+      ['ipsec_psk=short', /IpsecVars\.ipsec_psk="<redacted, 5 bytes>": shorter than 32 bytes/],
+      ['ipsec_algoritm=aes_gcm128-null', /unknown variable/],
+    ] as const) {
+      const out = join(s.dir, `bad-${set.split('=')[0]}.yaml`);
+      const r = run(['heat-env', '--set', set, '--out', out]);
+      expect(r.code, set).toBe(2);
+      expect(r.err).toMatch(msg);
+      expect(existsSync(out)).toBe(false);
+      expect(existsSync(dirname(out))).toBe(true);
+    }
+  });
+});
