@@ -1,7 +1,7 @@
 // IpsecVars: the role's variables, their defaults (one place), how heat
 // environments and --set layer them, and their validation.
 import { parse as parseYaml } from 'yaml';
-import type { IpsecPolicy, IpsecVars } from './types.js';
+import type { IpsecPolicy, IpsecVars, PskMode } from './types.js';
 import { type Problem, redact, show } from './errors.js';
 import { NETWORK_NAME } from './names.js';
 import { checkEspBuiltin, type AlgorithmVerdict } from '../libreswan/algorithms.js';
@@ -10,6 +10,7 @@ export const MIN_PSK_BYTES = 32;
 
 /** Defaults; `ipsec_psk` has none (generated when absent, see generate). */
 export const IPSEC_VAR_DEFAULTS: Omit<IpsecVars, 'ipsec_psk'> = {
+  ipsec_psk_mode: 'derived',
   ipsec_algorithm: 'aes_gcm128-null',
   ipsec_skip_networks: [],
   ipsec_configure_vips: true,
@@ -21,6 +22,7 @@ export const IPSEC_VAR_DEFAULTS: Omit<IpsecVars, 'ipsec_psk'> = {
 /** Documentation of every variable, used by --help and kept in step with the README. */
 export const IPSEC_VAR_DOCS: Record<keyof IpsecVars, string> = {
   ipsec_psk: 'master pre-shared key, at least 32 bytes, no quote, backslash or control character (generated when absent)',
+  ipsec_psk_mode: "'derived': every tunnel gets its own key, derived from ipsec_psk with HKDF-SHA256; 'shared': ipsec_psk itself on every tunnel (interop with the Ansible role)",
   ipsec_algorithm: 'ESP proposal (libreswan phase2alg), checked with ipsec algparse',
   ipsec_skip_networks: 'networks (name_lower) that get no tunnels',
   ipsec_configure_vips: 'generate VIP tunnels and their Pacemaker resources',
@@ -154,6 +156,12 @@ export function resolveIpsecVars(
       case 'ipsec_skip_networks': {
         const l = toList(key, v, problems);
         if (l) out.ipsec_skip_networks = l;
+        break;
+      }
+      case 'ipsec_psk_mode': {
+        if (v !== 'derived' && v !== 'shared') {
+          problems.push({ field: 'IpsecVars.ipsec_psk_mode', value: show(v), message: "expected 'derived' or 'shared'" });
+        } else out.ipsec_psk_mode = v as PskMode;
         break;
       }
       case 'ipsec_policy': {

@@ -6,9 +6,13 @@ export type IpFamily = 4 | 6;
 /** The two opportunistic/mesh failure policies the TripleO role offered. */
 export type IpsecPolicy = 'private' | 'private-or-clear';
 
+export type PskMode = 'derived' | 'shared';
+
 export interface IpsecVars {
   /** Master pre-shared key (>= 32 bytes). */
   ipsec_psk: string;
+  /** derived: a key per tunnel from ipsec_psk (HKDF); shared: ipsec_psk itself everywhere (interop). */
+  ipsec_psk_mode: PskMode;
   /** ESP proposal (phase2alg) in libreswan syntax. */
   ipsec_algorithm: string;
   /** Networks (name_lower) that get no tunnels at all. */

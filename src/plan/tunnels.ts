@@ -1,6 +1,7 @@
 // Which conns and secrets each host gets (pure). Rendering is separate.
 import type { Overcloud, OvercloudNode } from '../model/types.js';
 import { connNames, fileNames, ids } from '../model/names.js';
+import { pairKey, vipKey } from './keys.js';
 
 /** A libreswan conn: an ordered list of keyword=value pairs. */
 export interface Conn {
@@ -38,6 +39,10 @@ export interface HostPlan {
   firewallSources: { network: string; family: 4 | 6; sources: string[] }[];
 }
 
+function keyFor(o: Overcloud, derived: () => string): string {
+  return o.vars.ipsec_psk_mode === 'shared' ? o.vars.ipsec_psk : derived();
+}
+
 function esp(o: Overcloud): [string, string][] {
   return [
     ['authby', 'secret'],
@@ -73,7 +78,7 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
         ['auto', 'start'],
       ],
     })),
-    secrets: peers.map((p) => ({ ids: [me, p.addresses[network]], psk: o.vars.ipsec_psk })),
+    secrets: peers.map((p) => ({ ids: [me, p.addresses[network]], psk: keyFor(o, () => pairKey(o.vars.ipsec_psk, network, me, p.addresses[network])) })),
   };
 }
 
@@ -123,7 +128,7 @@ function vipFile(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numbe
     secretsName: fileNames.vipSecrets(vip.name),
     header: `tunnels of ${node.name} for the ${vip.name} VIP ${vip.address} (network ${vip.network})`,
     conns,
-    secrets: [{ ids: [ids.vip(vip.name), ids.cluster(vip.name)], psk: o.vars.ipsec_psk }],
+    secrets: [{ ids: [ids.vip(vip.name), ids.cluster(vip.name)], psk: keyFor(o, () => vipKey(o.vars.ipsec_psk, vip.name, vip.address)) }],
   };
 }
 

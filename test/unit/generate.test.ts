@@ -36,11 +36,39 @@ describe('generate: tunnels per host', () => {
     expect(conf).toMatch(/^\tright=2001:db8:30::10$/m);
   });
 
-  it('both ends of a node-to-node tunnel hold the same key for the same address pair', () => {
+  it('both ends of a node-to-node tunnel hold the same derived key, and no other node holds it', () => {
+    const keyOf = (text: string, a: string, b: string) => new RegExp(`^${a.replace(/\./g, '\\.')} ${b.replace(/\./g, '\\.')} : PSK "([^"]+)"$`, 'm').exec(text)?.[1];
     const a = files.get('overcloud-controller-0/etc/ipsec.d/overcloud-storage.secrets')!;
     const b = files.get('overcloud-novacompute-1/etc/ipsec.d/overcloud-storage.secrets')!;
-    expect(a).toContain(`198.51.100.10 198.51.100.14 : PSK "${TEST_PSK}"`);
-    expect(b).toContain(`198.51.100.14 198.51.100.10 : PSK "${TEST_PSK}"`);
+    const k = keyOf(a, '198.51.100.10', '198.51.100.14')!;
+    expect(k).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(keyOf(b, '198.51.100.14', '198.51.100.10')).toBe(k);
+    expect(k).not.toBe(TEST_PSK);
+    const holders = r.files.filter((f) => f.content.includes(k)).map((f) => f.path.split('/')[0]).sort();
+    expect(holders).toEqual(['overcloud-controller-0', 'overcloud-novacompute-1']);
+    // every pair its own key; the master itself is in no file
+    const all = r.files.filter((f) => f.path.endsWith('.secrets')).flatMap((f) => [...f.content.matchAll(/PSK "([^"]+)"/g)].map((m) => m[1]));
+    expect(new Set(all).size).toBeGreaterThan(20);
+    for (const f of r.files) expect(f.content, f.path).not.toContain(TEST_PSK);
+  });
+
+  it('shares one derived key per VIP among the nodes of its network; ipsec_psk_mode=shared writes the master everywhere', () => {
+    const vipKeyOf = (p: string) => /PSK "([^"]+)"/.exec(files.get(p)!)?.[1];
+    const k = vipKeyOf('overcloud-controller-0/etc/ipsec.d/overcloud-internal_api-vip.secrets');
+    expect(vipKeyOf('overcloud-novacompute-1/etc/ipsec.d/overcloud-internal_api-vip.secrets')).toBe(k);
+    expect(vipKeyOf('overcloud-novacompute-1/etc/ipsec.d/overcloud-redis-vip.secrets')).not.toBe(k);
+    const { inventory, networkData } = small();
+    const shared = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ipsec_psk_mode: 'shared' } } } });
+    const sf = fileMap(shared.files);
+    expect(sf.get('overcloud-controller-0/etc/ipsec.d/overcloud-storage.secrets')).toContain(`198.51.100.10 198.51.100.14 : PSK "${TEST_PSK}"`);
+  });
+
+  it('rotating the master rotates every derived key', () => {
+    const { inventory, networkData } = small();
+    const other = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK + 'x' } } } });
+    const keys = (fs: { path: string; content: string }[]) => new Set(fs.filter((f) => f.path.endsWith('.secrets')).flatMap((f) => [...f.content.matchAll(/PSK "([^"]+)"/g)].map((m) => m[1])));
+    const before = keys(r.files);
+    for (const k of keys(other.files)) expect(before.has(k)).toBe(false);
   });
 
   it('puts the VIP responder only on pacemaker nodes and node-to-VIP tunnels on every node of the network', () => {
@@ -88,6 +116,7 @@ describe('generate: tunnels per host', () => {
   });
 
   it('keeps the PSK out of summary.json', () => {
+    expect(JSON.parse(files.get('summary.json')!).vars.ipsec_psk_mode).toBe('derived');
     const s = files.get('summary.json')!;
     expect(s).not.toContain(TEST_PSK);
     expect(JSON.parse(s).hosts).toHaveLength(6);
