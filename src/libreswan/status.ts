@@ -52,7 +52,13 @@ export function parsePlutoStatus(text: string): PlutoStatus {
   let ikeSas: SaCounts | undefined;
   let ipsecSas: SaCounts | undefined;
   let loaded: number | undefined;
+  let complete = false;
   for (const line of text.split('\n')) {
+    // The state list ends where the bare shunt list begins: the last section of the dump.
+    if (/^(?:000 )?Bare Shunt list:/.test(line)) {
+      if (ikeSas) complete = true;
+      continue;
+    }
     let m = CONN_LINE.exec(line);
     if (m) {
       const c = conns.get(m[1]) ?? { name: m[1], oriented: false, instances: 0 };
@@ -92,6 +98,7 @@ export function parsePlutoStatus(text: string): PlutoStatus {
   if (!ikeSas || !ipsecSas) {
     throw new StatusParseError('no "IKE SAs:"/"IPsec SAs:" counters: not the output of ipsec status, or truncated');
   }
+  if (!complete) throw new StatusParseError('ipsec status output ends before its "Bare Shunt list:" section: truncated');
   if (loaded !== undefined && conns.size > loaded) {
     throw new StatusParseError(`inconsistent status: ${conns.size} conns listed but "loaded ${loaded}"`);
   }
