@@ -90,6 +90,8 @@ export function confFileDefining(confdir: string, name: string): string {
     const file = join(confdir, entry);
     let text: string;
     try {
+      // Regular files only: reading a FIFO would block until Pacemaker's timeout.
+      if (!statSync(file).isFile()) continue;
       text = readFileSync(file, 'utf8');
     } catch (e) {
       throw new OcfExit(OCF.ERR_PERM, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code}`);

@@ -49,7 +49,8 @@ export function startPluto(lab: Lab, ns: string, dir: string, ipsecdir: string, 
   const secrets = join(dir, 'ipsec.secrets');
   writeFileSync(conf, `config setup\n\tuniqueids=no\n\tplutodebug=none\n${extraSetup}include ${ipsecdir}/*.conf\n`);
   writeFileSync(secrets, `include ${ipsecdir}/*.secrets\n`);
-  sh('ipsec', ['initnss', '--nssdir', join(dir, 'nss')]);
+  // A restarted pluto keeps its NSS database (initnss refuses an existing one).
+  if (!existsSync(join(dir, 'nss', 'cert9.db'))) sh('ipsec', ['initnss', '--nssdir', join(dir, 'nss')]);
   const log = join(dir, 'pluto.log');
   const out = openSync(join(dir, 'pluto.stdout'), 'a');
   const child = spawn('ip', ['netns', 'exec', ns, PLUTO, '--config', conf, '--secretsfile', secrets, '--ipsecdir', ipsecdir,

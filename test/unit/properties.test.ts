@@ -116,7 +116,7 @@ describe('properties', () => {
     );
   });
 
-  it('ipsec status: every truncation of every real sample is an error or the full answer; arbitrary text is an error (every cut of 12 samples, 1,000 random)', () => {
+  it('ipsec status: every 7th-byte truncation of 12 real samples is an error or the full answer; arbitrary text is an error (1,000 random)', () => {
     let cuts = 0;
     for (const file of statusSamples) {
       const full = readFileSync(file, 'utf8');
@@ -144,7 +144,7 @@ describe('properties', () => {
     );
   });
 
-  it('crm_mon XML: every truncation of the real samples is an error or the full answer (every cut)', () => {
+  it('crm_mon XML: every 5th-byte truncation of 2 real outputs is an error or the full answer', () => {
     for (const step of ['initial', 'crash']) {
       const full = readFileSync(join(FIX, 'cluster', step, 'crm_mon.xml'), 'utf8');
       const whole = parseCrmMon(full);
