@@ -43,7 +43,7 @@ function meshWith(n: number): string {
   return lines.join('\n');
 }
 
-interface Row { conns: number; action: string; ours: number; theirs: number; ratio: number }
+export interface Row { conns: number; action: string; ours: number; theirs: number; ratio: number }
 
 function benchAt(conns: number, scratch: string): Row[] {
   const lab = new Lab('b');
@@ -100,7 +100,7 @@ function benchAt(conns: number, scratch: string): Row[] {
   }
 }
 
-function main() {
+export function runAgentBench(): { rows: Row[]; md: string } {
   const s = scratchDir('tripleo-ipsec-bench-');
   try {
     const rows = [...benchAt(10, s.dir), ...benchAt(2500, s.dir)];
@@ -112,13 +112,16 @@ function main() {
       '|---:|---|---:|---:|---:|',
       ...rows.map((r) => `| ${r.conns} | ${r.action} | ${fmt(r.ours)} | ${fmt(r.theirs)} | ${Number.isNaN(r.ratio) ? '' : r.ratio.toFixed(2)} |`),
     ].join('\n');
-    console.log(md);
-    mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
-    writeFileSync(join(ROOT, 'bench-results', 'agent.json'), JSON.stringify({ rounds: ROUNDS, rows }, null, 2));
-    writeFileSync(join(ROOT, 'bench-results', 'agent.md'), md + '\n');
+    return { rows, md };
   } finally {
     s.cleanup();
   }
 }
 
-main();
+if (/bench-agent\.cjs$/.test(process.argv[1] ?? '')) {
+  const { rows, md } = runAgentBench();
+  console.log(md);
+  mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench-results', 'agent.json'), JSON.stringify({ rounds: ROUNDS, rows }, null, 2));
+  writeFileSync(join(ROOT, 'bench-results', 'agent.md'), md + '\n');
+}

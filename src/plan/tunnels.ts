@@ -1,7 +1,7 @@
 // Which conns and secrets each host gets (pure). Rendering is separate.
 import type { Overcloud, OvercloudNode } from '../model/types.js';
 import { connNames, fileNames, ids } from '../model/names.js';
-import { pairKey, vipKey } from './keys.js';
+import { keyDeriver, type KeyDeriver } from './keys.js';
 
 /** A libreswan conn: an ordered list of keyword=value pairs. */
 export interface Conn {
@@ -37,6 +37,18 @@ export interface HostPlan {
   policies: PolicyFile[];
   /** network -> sources (subnet, or the peers' addresses) allowed to speak IKE/ESP/AH to this host. */
   firewallSources: { network: string; family: 4 | 6; sources: string[] }[];
+}
+
+// One deriver per master key (its HKDF extract step is done once).
+const derivers = new Map<string, KeyDeriver>();
+function derive(o: Overcloud): KeyDeriver {
+  let d = derivers.get(o.vars.ipsec_psk);
+  if (!d) {
+    derivers.clear();
+    d = keyDeriver(o.vars.ipsec_psk);
+    derivers.set(o.vars.ipsec_psk, d);
+  }
+  return d;
 }
 
 function keyFor(o: Overcloud, derived: () => string): string {
@@ -78,7 +90,7 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
         ['auto', 'start'],
       ],
     })),
-    secrets: peers.map((p) => ({ ids: [me, p.addresses[network]], psk: keyFor(o, () => pairKey(o.vars.ipsec_psk, network, me, p.addresses[network])) })),
+    secrets: peers.map((p) => ({ ids: [me, p.addresses[network]], psk: keyFor(o, () => derive(o).pair(network, me, p.addresses[network])) })),
   };
 }
 
@@ -128,7 +140,7 @@ function vipFile(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numbe
     secretsName: fileNames.vipSecrets(vip.name),
     header: `tunnels of ${node.name} for the ${vip.name} VIP ${vip.address} (network ${vip.network})`,
     conns,
-    secrets: [{ ids: [ids.vip(vip.name), ids.cluster(vip.name)], psk: keyFor(o, () => vipKey(o.vars.ipsec_psk, vip.name, vip.address)) }],
+    secrets: [{ ids: [ids.vip(vip.name), ids.cluster(vip.name)], psk: keyFor(o, () => derive(o).vip(vip.name, vip.address)) }],
   };
 }
 
