@@ -15,6 +15,7 @@ import { readPlan, parseVipResources } from './planFile.js';
 import { collectStatus } from './statusCommand.js';
 import { applyNode } from '../apply/apply.js';
 import { writeHeatEnv } from '../heatEnv.js';
+import { mtuAdvice } from '../mtu.js';
 import { renderStatus } from '../status.js';
 
 const varsHelp = Object.entries(IPSEC_VAR_DOCS)
@@ -89,6 +90,21 @@ export async function main(argv: string[]): Promise<number> {
           process.stdout.write(`wrote ${a.out} (mode 0600)${r.pskGenerated ? ' with a newly generated ipsec_psk' : ''}\n`);
         } catch (e) {
           code = reportError(e);
+        }
+      },
+    )
+    .command('mtu', 'The tenant (SDN) MTU that leaves room for IPsec, with the arithmetic', (y) =>
+      y
+        .option('link-mtu', { type: 'number', default: 1500, describe: 'MTU of the physical/isolated network' })
+        .option('encap', { choices: ['vxlan', 'geneve', 'none'] as const, default: 'vxlan' as const, describe: 'tenant overlay encapsulation' })
+        .option('json', { type: 'boolean', default: false }),
+      (a) => {
+        try {
+          const m = mtuAdvice(a['link-mtu'], a.encap);
+          process.stdout.write(a.json ? JSON.stringify(m) + '\n' : `tenant MTU ${m.tenantMtu}: ${m.arithmetic}\n`);
+        } catch (e) {
+          process.stderr.write(`tripleo-ipsec: ${(e as Error).message}\n`);
+          code = 2;
         }
       },
     )
