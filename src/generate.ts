@@ -9,7 +9,8 @@ import { parseInventoryText } from './model/inventory.js';
 import { parseNetworkData } from './model/networkData.js';
 import { type AlgorithmChecker, ipsecVarsOfEnvironment, parseSetOption, pskProblems, type RawVars, resolveIpsecVars } from './model/ipsecVars.js';
 import { buildOvercloud } from './model/overcloud.js';
-import type { IpsecVars, Overcloud, OutputFile } from './model/types.js';
+import type { IpsecVars, Overcloud, OvercloudNode, OutputFile } from './model/types.js';
+import { caExistsIn, createCa, importScript, issueHostCert, loadCa, type Ca } from './cert/pki.js';
 import { planHost, type HostPlan } from './plan/tunnels.js';
 import { renderHostFiles } from './render/hostTree.js';
 import { planPacemaker, type PacemakerPlan } from './plan/pacemaker.js';
@@ -29,6 +30,10 @@ export interface GenerateOptions {
   checkAlgorithm?: AlgorithmChecker;
   /** VIP name -> Pacemaker resource name, where it is not TripleO's ip-<address>. */
   vipResources?: Record<string, string>;
+  /** ipsec_auth=cert: the cluster CA (PEM files), or create one (reused from DIR/ca afterwards). */
+  caCert?: string;
+  caKey?: string;
+  caCreate?: boolean;
 }
 
 export const PACEMAKER_PLAN = 'cluster/pacemaker.json';
@@ -147,6 +152,34 @@ export function generate(opts: GenerateOptions): GenerateResult {
     h.files = files;
   };
   const firewall = !overcloud.vars.ipsec_skip_firewall_rules;
+  let ca: Ca | undefined;
+  if (overcloud.vars.ipsec_auth === 'cert') {
+    const kept = join(opts.outDir, 'ca');
+    if (opts.caCert || opts.caKey) {
+      if (!opts.caCert || !opts.caKey) throw new InputError('--ca-cert and --ca-key go together');
+      ca = loadCa(opts.caCert, opts.caKey);
+    } else if (caExistsIn(kept)) {
+      ca = loadCa(join(kept, 'ca.crt'), join(kept, 'ca.key'));
+    } else if (opts.caCreate) {
+      ca = createCa();
+    } else {
+      throw new InputError('ipsec_auth=cert needs the cluster CA: --ca-cert FILE --ca-key FILE, or --ca-create');
+    }
+    globalFiles.push({ path: 'ca/ca.crt', mode: 0o644, content: ca.certPem });
+    // The CA key stays with the operator: written only when we created it (or keep it from an earlier run).
+    if (!opts.caCert) globalFiles.push({ path: 'ca/ca.key', mode: 0o600, content: ca.keyPem });
+  }
+  const certFiles = (node: OvercloudNode): OutputFile[] => {
+    if (!ca) return [];
+    const c = issueHostCert(ca, node.name, node.fqdn, Object.values(node.addresses));
+    const p12 = `${c.nickname}.p12`;
+    return [
+      { path: `var/lib/tripleo-ipsec/${p12}`, mode: 0o600, content: '', bytes: c.p12 },
+      { path: `var/lib/tripleo-ipsec/${c.nickname}.crt`, mode: 0o644, content: c.certPem },
+      { path: 'var/lib/tripleo-ipsec/overcloud-ca.crt', mode: 0o644, content: ca.certPem },
+      { path: 'var/lib/tripleo-ipsec/import-certs.sh', mode: 0o700, content: importScript(c.nickname, p12, 'overcloud-ca.crt') },
+    ];
+  };
   for (const name of Object.keys(opts.vipResources ?? {})) {
     if (!overcloud.vips.some((v) => v.name === name)) {
       throw new ValidationError([{ field: '--vip-resource', value: name, message: 'no VIP of that name gets a tunnel' }]);
@@ -162,7 +195,7 @@ export function generate(opts: GenerateOptions): GenerateResult {
     // One host's plan and files at a time: a 1,000-node mesh holds millions of conns in all.
     for (const [i, node] of nodes.entries()) {
       const plan = planHost(overcloud!, node);
-      const hostFiles = renderHostFiles(plan, { firewall });
+      const hostFiles = [...renderHostFiles(plan, { firewall }), ...certFiles(node)];
       summarize(hosts[i], plan, hostFiles.length);
       for (const f of hostFiles) yield { ...f, path: `${node.name}/${f.path}` };
     }

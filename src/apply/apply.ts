@@ -49,7 +49,7 @@ interface Manifest {
   pacemaker: boolean;
 }
 
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
 function readIf(path: string): string | undefined {
   try {
@@ -60,7 +60,7 @@ function readIf(path: string): string | undefined {
 }
 
 /** Replace a file atomically: temp file in the same directory with its final mode, then rename. */
-function writeAtomically(path: string, content: string, mode: number) {
+function writeAtomically(path: string, content: string | Buffer, mode: number) {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tripleo-ipsec.tmp`);
   writeFileWithMode(tmp, content, mode, true);
@@ -125,9 +125,11 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   // 2. Refuse to overwrite what is not ours, unless upgrading.
   const ours = manifest?.files ?? {};
   const foreign: string[] = [];
+  const sameAs = (f: OutputFile, have: string | undefined) =>
+    have !== undefined && (f.bytes ? readFileSync(join(root, f.path)).equals(f.bytes) : have === f.content);
   for (const f of wanted) {
     const have = readIf(join(root, f.path));
-    if (have !== undefined && !(f.path in ours) && have !== f.content) foreign.push(f.path);
+    if (have !== undefined && !(f.path in ours) && !sameAs(f, have)) foreign.push(f.path);
   }
   const legacy = o.upgrade
     ? (existsSync(join(root, IPSEC_D)) ? readdirSync(join(root, IPSEC_D)) : [])
@@ -146,9 +148,9 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
     const p = join(root, f.path);
     const have = readIf(p);
     const modeOk = have !== undefined && (statSync(p).mode & 0o777) === f.mode;
-    if (have === f.content && modeOk) continue;
+    if (sameAs(f, have) && modeOk) continue;
     oldText.set(f.path, have);
-    writeAtomically(p, f.content, f.mode);
+    writeAtomically(p, f.bytes ?? f.content, f.mode);
     changedFiles.push(f.path);
     report.changes.push(`${have === undefined ? 'wrote' : 'updated'} ${f.path}`);
   }
@@ -232,7 +234,7 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
 
   // 8. The manifest: what we own now.
   const files: Record<string, string> = {};
-  for (const f of all) if (existsSync(join(root, f.path)) && readIf(join(root, f.path)) === f.content) files[f.path] = sha(f.content);
+  for (const f of all) if (existsSync(join(root, f.path)) && sameAs(f, readIf(join(root, f.path)))) files[f.path] = sha(f.bytes ?? f.content);
   const next: Manifest = {
     version: 1,
     host: o.host,

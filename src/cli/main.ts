@@ -38,6 +38,9 @@ export async function main(argv: string[]): Promise<number> {
           .option('set', { type: 'string', array: true, default: [], describe: 'IpsecVars key=value (wins over -e)' })
           .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output directory (replaced atomically)' })
           .option('host', { type: 'string', array: true, default: [], describe: 'only these hosts (repeatable)' })
+          .option('ca-cert', { type: 'string', describe: 'ipsec_auth=cert: the cluster CA certificate (PEM)' })
+          .option('ca-key', { type: 'string', describe: 'ipsec_auth=cert: the cluster CA key (PEM)' })
+          .option('ca-create', { type: 'boolean', default: false, describe: 'ipsec_auth=cert: create a CA into DIR/ca (reused by later runs)' })
           .option('vip-resource', { type: 'string', array: true, default: [], describe: 'VIP name=Pacemaker resource, where it is not ip-<address> (repeatable)' })
           .option('example', { type: 'boolean', default: false, describe: 'use the built-in sample overcloud (3 controllers, 2 computes, 1 Ceph node)' })
           .check((a) => {
@@ -58,6 +61,9 @@ export async function main(argv: string[]): Promise<number> {
             outDir,
             hosts: a.host as string[],
             vipResources: parseVipResources(a['vip-resource'] as string[]),
+            caCert: a['ca-cert'],
+            caKey: a['ca-key'],
+            caCreate: a['ca-create'],
             checkAlgorithm: (alg) => {
               const v = checkEsp(alg);
               checkedBy = v.checkedBy;

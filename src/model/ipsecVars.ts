@@ -1,7 +1,8 @@
 // IpsecVars: the role's variables, their defaults (one place), how heat
 // environments and --set layer them, and their validation.
 import { parse as parseYaml } from 'yaml';
-import type { IpsecPolicy, IpsecVars, PskMode } from './types.js';
+import type { AuthMode, IpsecPolicy, IpsecVars, PskMode } from './types.js';
+import { parseAddress, parseCidr } from './addresses.js';
 import { type Problem, redact, show } from './errors.js';
 import { NETWORK_NAME } from './names.js';
 import { checkEspBuiltin, type AlgorithmVerdict } from '../libreswan/algorithms.js';
@@ -17,6 +18,8 @@ export const IPSEC_VAR_DEFAULTS: Omit<IpsecVars, 'ipsec_psk'> = {
   ipsec_skip_firewall_rules: false,
   use_opportunistic_ipsec: false,
   ipsec_policy: 'private',
+  ipsec_auth: 'psk',
+  ipsec_clear_hosts: [],
 };
 
 /** Documentation of every variable, used by --help and kept in step with the README. */
@@ -29,6 +32,8 @@ export const IPSEC_VAR_DOCS: Record<keyof IpsecVars, string> = {
   ipsec_skip_firewall_rules: 'leave out the firewall rules',
   use_opportunistic_ipsec: 'opportunistic authby=null conns with policy files instead of the PSK mesh',
   ipsec_policy: "'private' drops traffic a tunnel cannot protect; 'private-or-clear' lets it through in clear",
+  ipsec_auth: "'psk' or 'cert': node-to-node tunnels authenticated by certificates of the cluster's CA (generate --ca-create or --ca-cert/--ca-key)",
+  ipsec_clear_hosts: 'addresses or CIDRs left in clear in certificate opportunistic mode (the gateway, hosts outside the cluster)',
 };
 
 export type RawVars = Record<string, unknown>;
@@ -125,7 +130,7 @@ export function resolveIpsecVars(
   checkAlgorithm: AlgorithmChecker = checkEspBuiltin,
 ): Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } {
   const merged: RawVars = Object.assign({}, ...layers);
-  const out: Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } = { ...IPSEC_VAR_DEFAULTS, ipsec_skip_networks: [] };
+  const out: Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } = { ...IPSEC_VAR_DEFAULTS, ipsec_skip_networks: [], ipsec_clear_hosts: [] };
   for (const [key, v] of Object.entries(merged)) {
     if (!KNOWN.has(key)) {
       problems.push({
@@ -162,6 +167,26 @@ export function resolveIpsecVars(
         if (v !== 'derived' && v !== 'shared') {
           problems.push({ field: 'IpsecVars.ipsec_psk_mode', value: show(v), message: "expected 'derived' or 'shared'" });
         } else out.ipsec_psk_mode = v as PskMode;
+        break;
+      }
+      case 'ipsec_auth': {
+        if (v !== 'psk' && v !== 'cert') problems.push({ field: 'IpsecVars.ipsec_auth', value: show(v), message: "expected 'psk' or 'cert'" });
+        else out.ipsec_auth = v as AuthMode;
+        break;
+      }
+      case 'ipsec_clear_hosts': {
+        const items = typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter(Boolean) : v;
+        if (!Array.isArray(items)) {
+          problems.push({ field: 'IpsecVars.ipsec_clear_hosts', value: show(v), message: 'expected a list of addresses or CIDRs' });
+          break;
+        }
+        const good: string[] = [];
+        for (const it of items) {
+          const a = typeof it === 'string' ? (it.includes('/') ? parseCidr(it)?.text : parseAddress(it)?.text) : undefined;
+          if (!a) problems.push({ field: 'IpsecVars.ipsec_clear_hosts', value: show(it), message: 'not an address or CIDR' });
+          else good.push(a);
+        }
+        out.ipsec_clear_hosts = [...new Set(good)].sort();
         break;
       }
       case 'ipsec_policy': {

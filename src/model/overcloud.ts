@@ -16,6 +16,8 @@ export interface OvercloudInputs {
 }
 
 const OVERCLOUD_GROUPS = ['overcloud', 'allovercloud'];
+/** A DNS name we put in a certificate's CN and a libreswan id. */
+const FQDN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const NOT_OVERCLOUD_GROUPS = new Set(['Undercloud', 'undercloud']);
 /** TripleO puts the redis VIP on internal_api unless told otherwise (RedisNetwork). */
 const REDIS_DEFAULT_NETWORK = 'internal_api';
@@ -83,7 +85,7 @@ export function buildOvercloud(inputs: OvercloudInputs, problems: Problem[]): Ov
   }
 
   // Per host: name, role, networks, addresses.
-  interface RawNode { name: string; role: string; pacemaker: boolean; vars: Vars; nets: string[] }
+  interface RawNode { name: string; fqdn: string; role: string; pacemaker: boolean; vars: Vars; nets: string[] }
   const rawNodes: RawNode[] = [];
   for (const host of hostNames) {
     if (!HOST_NAME.test(host)) {
@@ -101,7 +103,9 @@ export function buildOvercloud(inputs: OvercloudInputs, problems: Problem[]): Ov
         }
       }
     }
-    rawNodes.push({ name: host, role, pacemaker: pacemakerSet.has(host), vars: v, nets: nets.filter((n) => !networkData || declared.has(n)) });
+    const canonical = v.canonical_hostname;
+    const fqdn = typeof canonical === 'string' && FQDN.test(canonical) ? canonical.toLowerCase() : host;
+    rawNodes.push({ name: host, fqdn, role, pacemaker: pacemakerSet.has(host), vars: v, nets: nets.filter((n) => !networkData || declared.has(n)) });
   }
 
   // Which networks exist: declared ones, or every one a host is on.
@@ -255,7 +259,7 @@ export function buildOvercloud(inputs: OvercloudInputs, problems: Problem[]): Ov
       const a = addresses.get(net)?.get(n.name);
       if (a) addrs[net] = a.text;
     }
-    return { name: n.name, role: n.role, pacemaker: n.pacemaker, addresses: addrs };
+    return { name: n.name, fqdn: n.fqdn, role: n.role, pacemaker: n.pacemaker, addresses: addrs };
   });
   vips.sort((a, b) => (a.name < b.name ? -1 : 1));
   return {

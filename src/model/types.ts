@@ -25,7 +25,13 @@ export interface IpsecVars {
   use_opportunistic_ipsec: boolean;
   /** private: drop when negotiation fails; private-or-clear: fall back to clear text. */
   ipsec_policy: IpsecPolicy;
+  /** psk: pre-shared keys; cert: certificates from the cluster's CA (node-to-node tunnels). */
+  ipsec_auth: AuthMode;
+  /** Addresses/CIDRs that stay in clear in certificate opportunistic mode (policies/overcloud-clear). */
+  ipsec_clear_hosts: string[];
 }
+
+export type AuthMode = 'psk' | 'cert';
 
 export interface Network {
   /** name_lower, the key used in the inventory (`<name>_ip`, `<name>_vip`). */
@@ -40,6 +46,8 @@ export interface Network {
 export interface OvercloudNode {
   /** Inventory host name (a plain host label). */
   name: string;
+  /** Fully qualified name (inventory canonical_hostname), or the host name: the CN of its certificate. */
+  fqdn: string;
   /** TripleO role (Controller, Compute, ...). */
   role: string;
   /** Address per isolated network (name_lower -> canonical address). */
@@ -73,4 +81,6 @@ export interface OutputFile {
   path: string;
   mode: number;
   content: string;
+  /** Binary files (PKCS#12 bundles): written instead of content, which is then ''. */
+  bytes?: Buffer;
 }

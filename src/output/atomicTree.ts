@@ -17,10 +17,11 @@ export interface WriteOptions {
 }
 
 /** Write one file with its mode set at creation (a secret is never world-readable, not even briefly). */
-export function writeFileWithMode(path: string, content: string, mode: number, durable = false): void {
+export function writeFileWithMode(path: string, content: string | Buffer, mode: number, durable = false): void {
   const fd = openSync(path, 'wx', mode);
   try {
-    writeSync(fd, content);
+    if (typeof content === "string") writeSync(fd, content);
+    else writeSync(fd, content);
     if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -49,9 +50,9 @@ export function writeTreeAtomically(outDir: string, files: Iterable<OutputFile>,
         mkdirSync(dir, { recursive: true, mode: 0o750 });
         made.add(dir);
       }
-      writeFileWithMode(path, f.content, f.mode, opts.durable);
+      writeFileWithMode(path, f.bytes ?? f.content, f.mode, opts.durable);
       count++;
-      bytes += Buffer.byteLength(f.content);
+      bytes += f.bytes ? f.bytes.length : Buffer.byteLength(f.content);
     }
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });

@@ -16,13 +16,20 @@ export interface PskSecret {
   psk: string;
 }
 
+/** `: RSA "<nickname>"`: the private key of this host's certificate, in pluto's NSS database. */
+export interface RsaSecret {
+  rsa: string;
+}
+
+export type Secret = PskSecret | RsaSecret;
+
 /** One .conf (and optionally .secrets) file in /etc/ipsec.d. */
 export interface ConnFile {
   confName: string;
   secretsName?: string;
   header: string;
   conns: Conn[];
-  secrets: PskSecret[];
+  secrets: Secret[];
 }
 
 export interface PolicyFile {
@@ -55,6 +62,23 @@ function keyFor(o: Overcloud, derived: () => string): string {
   return o.vars.ipsec_psk_mode === 'shared' ? o.vars.ipsec_psk : derived();
 }
 
+/** Certificate names: one place for the nickname in NSS and the subject peers expect. */
+export const certNames = {
+  nickname: (host: string) => host,
+  subject: (node: OvercloudNode) => `O=tripleo-ipsec,CN=${node.fqdn}`,
+};
+
+function certAuth(me: OvercloudNode, rightid: string): [string, string][] {
+  return [
+    ['leftcert', certNames.nickname(me.name)],
+    ['leftid', '%fromcert'],
+    ['leftrsasigkey', '%cert'],
+    ['rightid', rightid],
+    ['rightrsasigkey', '%cert'],
+    ['authby', 'rsasig'],
+  ];
+}
+
 function esp(o: Overcloud): [string, string][] {
   return [
     ['authby', 'secret'],
@@ -70,6 +94,7 @@ function shunts(o: Overcloud): [string, string][] {
 
 function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile | undefined {
   const me = node.addresses[network];
+  const cert = o.vars.ipsec_auth === 'cert';
   const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[network] !== undefined);
   if (!me || peers.length === 0) return undefined;
   return {
@@ -82,7 +107,7 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
       options: [
         ['left', me],
         ['right', p.addresses[network]],
-        ...esp(o),
+        ...(cert ? [...certAuth(node, certNames.subject(p)), ...esp(o).filter(([k]) => k !== 'authby')] : esp(o)),
         ...shunts(o),
         ['dpddelay', '5s'],
         ['dpdtimeout', '15s'],
@@ -90,7 +115,7 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
         ['auto', 'start'],
       ],
     })),
-    secrets: peers.map((p) => ({ ids: [me, p.addresses[network]], psk: keyFor(o, () => derive(o).pair(network, me, p.addresses[network])) })),
+    secrets: cert ? [] : peers.map((p) => ({ ids: [me, p.addresses[network]], psk: keyFor(o, () => derive(o).pair(network, me, p.addresses[network])) })),
   };
 }
 
@@ -161,10 +186,9 @@ function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): 
           name,
           options: [
             ['left', me],
-            ['leftid', '%null'],
-            ['right', '%opportunisticgroup'],
-            ['rightid', '%null'],
-            ['authby', 'null'],
+            ...(o.vars.ipsec_auth === 'cert'
+              ? ([['right', '%opportunisticgroup'], ...certAuth(node, '%fromcert')] as [string, string][])
+              : ([['leftid', '%null'], ['right', '%opportunisticgroup'], ['rightid', '%null'], ['authby', 'null']] as [string, string][])),
             ['ikev2', 'insist'],
             ['type', 'tunnel'],
             ['phase2alg', o.vars.ipsec_algorithm],
@@ -195,6 +219,24 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
     } else {
       const f = meshFile(o, node, net.name);
       if (f) files.push(f);
+    }
+  }
+  if (o.vars.ipsec_auth === 'cert' && files.length) {
+    files.push({
+      confName: 'overcloud-cert.conf',
+      secretsName: 'overcloud-cert.secrets',
+      header: `certificate of ${node.name} (nickname ${certNames.nickname(node.name)} in pluto's NSS database)`,
+      conns: [],
+      secrets: [{ rsa: certNames.nickname(node.name) }],
+    });
+    if (o.vars.use_opportunistic_ipsec && o.vars.ipsec_clear_hosts.length) {
+      files.push({
+        confName: 'overcloud-clear.conf',
+        header: 'hosts that stay in clear (ipsec_clear_hosts); listed in policies/overcloud-clear',
+        conns: [{ name: 'overcloud-clear', options: [['type', 'passthrough'], ['authby', 'never'], ['left', '%defaultroute'], ['right', '%group'], ['auto', 'ondemand']] }],
+        secrets: [],
+      });
+      policies.push({ name: 'overcloud-clear', cidrs: o.vars.ipsec_clear_hosts.map((h) => (h.includes('/') ? h : `${h}/${h.includes(':') ? 128 : 32}`)) });
     }
   }
   // Opportunistic policies cover the VIPs already (they sit inside the subnets).

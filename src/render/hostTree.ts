@@ -10,7 +10,7 @@ export const FIREWALL_DIR = 'etc/tripleo-ipsec';
 export function renderHostFiles(plan: HostPlan, opts: { firewall: boolean }): OutputFile[] {
   const files: OutputFile[] = [];
   for (const f of plan.files) {
-    files.push({ path: `${IPSEC_D}/${f.confName}`, mode: 0o640, content: renderConf(f) });
+    if (f.conns.length) files.push({ path: `${IPSEC_D}/${f.confName}`, mode: 0o640, content: renderConf(f) });
     if (f.secretsName && f.secrets.length) {
       files.push({ path: `${IPSEC_D}/${f.secretsName}`, mode: 0o600, content: renderSecrets(f) });
     }

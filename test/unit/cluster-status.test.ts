@@ -14,7 +14,7 @@ const read = (step: string, f: string) => readFileSync(join(dir(step), f), 'utf8
 const CONTROLLERS = ['overcloud-controller-0', 'overcloud-controller-1', 'overcloud-controller-2'];
 
 const overcloud = {
-  nodes: CONTROLLERS.map((name, i) => ({ name, role: 'Controller', pacemaker: true, addresses: { internal_api: `192.0.2.1${i}` } })),
+  nodes: CONTROLLERS.map((name, i) => ({ name, fqdn: name, role: 'Controller', pacemaker: true, addresses: { internal_api: `192.0.2.1${i}` } })),
   networks: [{ name: 'internal_api', family: 4, subnet: '192.0.2.0/24', subnetSource: 'network_data' }],
   vips: [{ name: 'internal_api', network: 'internal_api', address: '192.0.2.100' }],
   vars: {} as Overcloud['vars'],

@@ -30,7 +30,7 @@ const hostile = fc.oneof(
 
 // Every line we render must be one of these shapes.
 const CONF_LINE = /^(?:#[^\n]*|conn [A-Za-z0-9][A-Za-z0-9_.-]*|\t[a-z][a-z0-9-]*=[A-Za-z0-9@%_.:/,+;=-]+|)$/;
-const SECRET_LINE = /^(?:#[^\n]*|\S+ \S+ : PSK "[^"\\\x00-\x1f]+")$/;
+const SECRET_LINE = /^(?:#[^\n]*|\S+ \S+ : PSK "[^"\\\x00-\x1f]+"|: RSA "[A-Za-z0-9._-]+")$/;
 
 function checkRendered(files: { path: string; content: string }[]) {
   for (const f of files) {
