@@ -2,6 +2,7 @@
 import type { Overcloud, OvercloudNode } from '../model/types.js';
 import { connNames, fileNames, ids } from '../model/names.js';
 import { keyDeriver, type KeyDeriver } from './keys.js';
+import { inSubnet, parseAddress, parseCidr } from '../model/addresses.js';
 
 /** A libreswan conn: an ordered list of keyword=value pairs. */
 export interface Conn {
@@ -229,14 +230,26 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
       conns: [],
       secrets: [{ rsa: certNames.nickname(node.name) }],
     });
-    if (o.vars.use_opportunistic_ipsec && o.vars.ipsec_clear_hosts.length) {
+  }
+  // Hosts that stay in clear: a passthrough group per network, beside its private group
+  // (the more specific policy wins), for the clear hosts inside that network's subnet.
+  if (o.vars.use_opportunistic_ipsec) {
+    for (const net of o.networks) {
+      const me = node.addresses[net.name];
+      const subnet = net.subnet ? parseCidr(net.subnet) : undefined;
+      const inside = o.vars.ipsec_clear_hosts.filter((h) => {
+        const a = parseAddress(h.split('/')[0]);
+        return a !== undefined && a.family === net.family && (!subnet || inSubnet(a, subnet));
+      });
+      if (!me || inside.length === 0 || !files.some((f) => f.confName === `${connNames.opportunistic(net.name, o.vars.ipsec_policy)}.conf`)) continue;
+      const name = `overcloud-clear-${net.name}`;
       files.push({
-        confName: 'overcloud-clear.conf',
-        header: 'hosts that stay in clear (ipsec_clear_hosts); listed in policies/overcloud-clear',
-        conns: [{ name: 'overcloud-clear', options: [['type', 'passthrough'], ['authby', 'never'], ['left', '%defaultroute'], ['right', '%group'], ['auto', 'ondemand']] }],
+        confName: `${name}.conf`,
+        header: `hosts on ${net.name} that stay in clear (ipsec_clear_hosts); listed in policies/${name}`,
+        conns: [{ name, options: [['left', me], ['right', '%group'], ['type', 'passthrough'], ['authby', 'never'], ['auto', 'ondemand']] }],
         secrets: [],
       });
-      policies.push({ name: 'overcloud-clear', cidrs: o.vars.ipsec_clear_hosts.map((h) => (h.includes('/') ? h : `${h}/${h.includes(':') ? 128 : 32}`)) });
+      policies.push({ name, cidrs: inside.map((h) => (h.includes('/') ? h : `${h}/${net.family === 4 ? 32 : 128}`)) });
     }
   }
   // Opportunistic policies cover the VIPs already (they sit inside the subnets).

@@ -102,4 +102,23 @@ describe('certificate authentication with real libreswan', () => {
     expect(plutoLog(pluto[A])).toMatch(/with encrypted notification AUTHENTICATION_FAILED/);
     for (const h of [A, B, C]) whack(lab, pluto[h], ['--shutdown']);
   }, 60_000);
+
+  it('opportunistic private pairs authenticate by certificate; a clear address needs no negotiation', async () => {
+    const oeOut = join(s.dir, 'oe');
+    gen(join(s.dir, 'in3'), { use_opportunistic_ipsec: true, ipsec_clear_hosts: ['192.0.2.99'] }, oeOut, { cert: join(explicitOut, 'ca/ca.crt'), key: join(explicitOut, 'ca/ca.key') });
+    for (const h of [A, B]) {
+      expect(checkconfigIpsecDir(join(oeOut, h, 'etc/ipsec.d')).ok).toBe(true);
+    }
+    bringUp(oeOut, [A, B], 'oe');
+    // what a first packet from A to B would make the kernel ask for
+    const t = whack(lab, pluto[A], ['--oppohere', HOSTS[A], '--oppothere', HOSTS[B]], 30_000);
+    await waitFor('the opportunistic pair to authenticate', () => parsePlutoStatus(whack(lab, pluto[A], ['--status']).stdout).states.some((x) => x.conn.startsWith('overcloud-private-internal_api') && x.kind === 'ike' && x.established), 30_000).catch((e) => {
+      throw new Error(`${e.message}\n${t.stdout}${t.stderr}\n${plutoLog(pluto[A]).split('\n').slice(-20).join('\n')}`);
+    });
+    expect(plutoLog(pluto[A])).toMatch(/established IKE SA; authenticated peer '3072-bit RSASSA-PSS with SHA2_512' digital signature using peer certificate 'O=tripleo-ipsec, CN=overcloud-novacompute-1\.example\.com'/);
+    // Without the clear policy, this would initiate IKE to 192.0.2.99 (inside the private /24).
+    const c = whack(lab, pluto[A], ['--oppohere', HOSTS[A], '--oppothere', '192.0.2.99'], 30_000);
+    expect(c.stdout + c.stderr + plutoLog(pluto[A])).not.toMatch(/192\.0\.2\.99 #\d+: initiating IKEv2 connection/);
+    for (const h of [A, B]) whack(lab, pluto[h], ['--shutdown']);
+  }, 90_000);
 });
