@@ -34,6 +34,12 @@ export interface GenerateOptions {
   caCert?: string;
   caKey?: string;
   caCreate?: boolean;
+  /**
+   * ipsec_auth=cert on a node (apply): the host's bundle generate wrote (its
+   * var/lib/tripleo-ipsec directory), used instead of issuing: the CA key
+   * stays with the operator.
+   */
+  certBundleDir?: string;
 }
 
 export const PACEMAKER_PLAN = 'cluster/pacemaker.json';
@@ -153,7 +159,7 @@ export function generate(opts: GenerateOptions): GenerateResult {
   };
   const firewall = !overcloud.vars.ipsec_skip_firewall_rules;
   let ca: Ca | undefined;
-  if (overcloud.vars.ipsec_auth === 'cert') {
+  if (overcloud.vars.ipsec_auth === 'cert' && !opts.certBundleDir) {
     const kept = join(opts.outDir, 'ca');
     if (opts.caCert || opts.caKey) {
       if (!opts.caCert || !opts.caKey) throw new InputError('--ca-cert and --ca-key go together');
@@ -170,6 +176,7 @@ export function generate(opts: GenerateOptions): GenerateResult {
     if (!opts.caCert) globalFiles.push({ path: 'ca/ca.key', mode: 0o600, content: ca.keyPem });
   }
   const certFiles = (node: OvercloudNode): OutputFile[] => {
+    if (overcloud!.vars.ipsec_auth === 'cert' && opts.certBundleDir) return bundledCertFiles(opts.certBundleDir, node.name);
     if (!ca) return [];
     const c = issueHostCert(ca, node.name, node.fqdn, Object.values(node.addresses));
     const p12 = `${c.nickname}.p12`;
@@ -214,6 +221,24 @@ export function generate(opts: GenerateOptions): GenerateResult {
     psk,
     pacemaker,
   };
+}
+
+/** A host's certificate files as generate wrote them, read back from its bundle directory. */
+function bundledCertFiles(dir: string, host: string): OutputFile[] {
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(dir, name));
+    } catch (e) {
+      throw new InputError(`certificate bundle ${dir}: cannot read ${name}: ${(e as NodeJS.ErrnoException).code}`);
+    }
+  };
+  const p12 = `${host}.p12`;
+  return [
+    { path: `var/lib/tripleo-ipsec/${p12}`, mode: 0o600, content: '', bytes: read(p12) },
+    { path: `var/lib/tripleo-ipsec/${host}.crt`, mode: 0o644, content: read(`${host}.crt`).toString('utf8') },
+    { path: 'var/lib/tripleo-ipsec/overcloud-ca.crt', mode: 0o644, content: read('overcloud-ca.crt').toString('utf8') },
+    { path: 'var/lib/tripleo-ipsec/import-certs.sh', mode: 0o700, content: importScript(host, p12, 'overcloud-ca.crt') },
+  ];
 }
 
 /** Everything about a run an operator or a script may want, and no secret. */

@@ -4,6 +4,7 @@
 // the bootstrap node the Pacemaker plan. A manifest records what we created,
 // so a second run changes nothing and --uninstall removes exactly that.
 import { createHash } from 'node:crypto';
+import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { generate, type GenerateOptions } from '../generate.js';
@@ -29,6 +30,8 @@ export interface ApplyNodeOptions extends Omit<GenerateOptions, 'hosts' | 'outDi
   pacemaker: boolean;
   /** Bootstrap node name; default: the inventory's pacemaker_short_bootstrap_node_name or the first pacemaker node. */
   bootstrapNode?: string;
+  /** pluto's NSS database, where ipsec_auth=cert imports the node's certificate. */
+  nssdir?: string;
 }
 
 export interface ApplyNodeReport {
@@ -160,6 +163,15 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
     rmSync(join(root, p), { force: true });
     changedFiles.push(p);
     report.changes.push(`removed ${p}`);
+  }
+
+  // 3b. Certificates: import into pluto's NSS database when the bundle changed (or was never imported).
+  const p12 = all.find((f) => f.path.endsWith('.p12'));
+  if (p12 && (changedFiles.includes(p12.path) || !manifest?.files[p12.path])) {
+    const nssdir = o.nssdir ?? '/var/lib/ipsec/nss';
+    const r = await execa('bash', [join(root, 'var/lib/tripleo-ipsec/import-certs.sh'), nssdir], { reject: false, timeout: 120_000 });
+    if (r.exitCode !== 0) throw new Error(`importing the certificate into ${nssdir} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+    report.changes.push(`imported ${p12.path.split('/').pop()} and the cluster CA into ${nssdir}`);
   }
 
   // 4. ipsec.conf / ipsec.secrets include our files (and uniqueids=no).

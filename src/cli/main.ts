@@ -126,6 +126,8 @@ export async function main(argv: string[]): Promise<number> {
         .option('ctlsocket', { type: 'string', default: '/run/pluto/pluto.ctl', describe: "pluto's control socket" })
         .option('pacemaker', { type: 'boolean', default: true, describe: 'apply the Pacemaker plan on the bootstrap node (--no-pacemaker to skip)' })
         .option('bootstrap-node', { type: 'string', describe: 'the node that applies the Pacemaker plan (default: first pacemaker node)' })
+        .option('cert-bundle', { type: 'string', describe: "ipsec_auth=cert: this host's var/lib/tripleo-ipsec directory from generate (certificate, PKCS#12, CA)" })
+        .option('nssdir', { type: 'string', default: '/var/lib/ipsec/nss', describe: "pluto's NSS database (ipsec_auth=cert imports the node's certificate there)" })
         .option('uninstall', { type: 'boolean', default: false, describe: 'remove exactly what earlier runs created' })
         .option('upgrade', { type: 'boolean', default: false, describe: 'replace overcloud-* files an earlier installation left' }),
       async (a) => {
@@ -141,6 +143,8 @@ export async function main(argv: string[]): Promise<number> {
             ctlsocket: a.ctlsocket,
             pacemaker: a.pacemaker,
             bootstrapNode: a['bootstrap-node'],
+            nssdir: a.nssdir,
+            certBundleDir: a['cert-bundle'],
             uninstall: a.uninstall,
             upgrade: a.upgrade,
             checkAlgorithm: checkEsp,

@@ -3,7 +3,7 @@
 // each pluto's NSS database; explicit conns and opportunistic private pairs
 // authenticate by RSA signature; a certificate from another CA is refused.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/generate.js';
@@ -102,6 +102,31 @@ describe('certificate authentication with real libreswan', () => {
     expect(plutoLog(pluto[A])).toMatch(/with encrypted notification AUTHENTICATION_FAILED/);
     for (const h of [A, B, C]) whack(lab, pluto[h], ['--shutdown']);
   }, 60_000);
+
+  it('apply imports the node\'s certificate and the CA into the NSS database, once', () => {
+    const dir = join(s.dir, 'apply-in');
+    mkdirSync(dir, { recursive: true });
+    const opts = writeInputs(dir, { inventory, networkData, env: { parameter_defaults: { IpsecVars: { ipsec_auth: 'cert', ipsec_configure_vips: false, ipsec_psk: 'apply-psk-0123456789abcdefghijklmnopqrstuv' } } } });
+    const root = join(s.dir, 'apply-root');
+    const nss = join(s.dir, 'apply-nss');
+    const cli = (extra: string[] = []) => spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'tripleo-ipsec'), 'apply', '-i', opts.inventoryPath, '-e', opts.envPaths[0], '--host', A,
+      '--root', root, '--ctlsocket', join(s.dir, 'no-pluto.ctl'), '--nssdir', nss, '--set', 'ipsec_skip_firewall_rules=true', ...extra], { encoding: 'utf8' });
+    // The CA key stays with the operator: without the host's bundle from generate, apply refuses.
+    const refused = cli();
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/ipsec_auth=cert needs the cluster CA/);
+    const bundle = join(explicitOut, A, 'var/lib/tripleo-ipsec');
+    const first = cli(['--cert-bundle', bundle]);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain(`imported ${A}.p12 and the cluster CA into ${nss}`);
+    const listed = spawnSync('certutil', ['-L', '-d', `sql:${nss}`], { encoding: 'utf8' }).stdout;
+    expect(listed).toMatch(new RegExp(`${A}\\s+u,u,u`));
+    // pk12util brings the CA in with the chain; certutil -A then sets its trust (NSS keeps the first nickname).
+    expect(listed).toMatch(/(?:overcloud-ca|tripleo-ipsec overcloud CA)[^\n]*\s+CT,,/);
+    expect(readFileSync(join(root, 'etc/ipsec.d/overcloud-cert.secrets'), 'utf8')).toContain(`: RSA "${A}"`);
+    const again = cli(['--cert-bundle', bundle]);
+    expect(again.stdout).toBe('pluto is not running: files only\nno change\n');
+  });
 
   it('opportunistic private pairs authenticate by certificate; a clear address needs no negotiation', async () => {
     const oeOut = join(s.dir, 'oe');
