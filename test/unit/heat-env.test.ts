@@ -24,7 +24,7 @@ describe('heat-env/ipsec.yaml and the service template', () => {
   it('maps OS::TripleO::Services::Ipsec to a template that exists, with IpsecVars defaults generate accepts', () => {
     expect(existsSync(target)).toBe(true);
     expect(Object.keys(env.parameter_defaults.IpsecVars).sort()).toEqual(
-      ['ipsec_algorithm', 'ipsec_configure_vips', 'ipsec_policy', 'ipsec_psk_mode', 'ipsec_skip_firewall_rules', 'ipsec_skip_networks', 'use_opportunistic_ipsec'],
+      ['ipsec_algorithm', 'ipsec_auth', 'ipsec_clear_hosts', 'ipsec_configure_vips', 'ipsec_policy', 'ipsec_psk_mode', 'ipsec_skip_firewall_rules', 'ipsec_skip_networks', 'use_opportunistic_ipsec'],
     );
   });
 
