@@ -7,7 +7,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { InputError, type Problem, ValidationError } from './model/errors.js';
 import { parseInventoryText } from './model/inventory.js';
 import { parseNetworkData } from './model/networkData.js';
-import { type AlgorithmChecker, ipsecVarsOfEnvironment, parseSetOption, pskProblems, type RawVars, resolveIpsecVars } from './model/ipsecVars.js';
+import { type AlgorithmChecker, pskProblems, resolveIpsecVars, varLayers } from './model/ipsecVars.js';
 import { buildOvercloud } from './model/overcloud.js';
 import type { IpsecVars, Overcloud, OvercloudNode, OutputFile } from './model/types.js';
 import { caExistsIn, createCa, importScript, issueHostCert, loadCa, type Ca } from './cert/pki.js';
@@ -102,18 +102,7 @@ export function generate(opts: GenerateOptions): GenerateResult {
   const networkData = opts.networkDataPath
     ? parseNetworkData(readInput(opts.networkDataPath, 'network data'), opts.networkDataPath, problems)
     : undefined;
-  const layers: RawVars[] = [];
-  for (const envPath of opts.envPaths) {
-    let doc: unknown;
-    try {
-      doc = parseYaml(readInput(envPath, 'heat environment'));
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw new InputError(`${envPath}: not YAML: ${(e as Error).message.split('\n')[0]}`);
-    }
-    layers.push(ipsecVarsOfEnvironment(doc, envPath, problems));
-  }
-  for (const s of opts.sets) layers.push(parseSetOption(s, problems));
+  const layers = varLayers(opts.envPaths, opts.sets, problems);
   const vars = resolveIpsecVars(layers, problems, opts.checkAlgorithm);
   const pskGiven = layers.some((l) => 'ipsec_psk' in l);
   if (problems.length) throw new ValidationError(problems);

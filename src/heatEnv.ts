@@ -1,11 +1,11 @@
 // The heat environment an operator passes with `openstack overcloud deploy -e`:
 // IpsecVars validated exactly as generate validates them, a PSK generated
 // when none is given, written 0600 and atomically (nothing on failure).
-import { readFileSync, renameSync } from 'node:fs';
+import { renameSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parse as parseYaml, stringify } from 'yaml';
-import { InputError, type Problem, ValidationError } from './model/errors.js';
-import { type AlgorithmChecker, ipsecVarsOfEnvironment, parseSetOption, type RawVars, resolveIpsecVars } from './model/ipsecVars.js';
+import { stringify } from 'yaml';
+import { type Problem, ValidationError } from './model/errors.js';
+import { type AlgorithmChecker, resolveIpsecVars, varLayers } from './model/ipsecVars.js';
 import { writeFileWithMode } from './output/atomicTree.js';
 import { newPsk } from './generate.js';
 
@@ -20,17 +20,7 @@ export interface HeatEnvOptions {
 
 export function renderHeatEnv(o: HeatEnvOptions): { content: string; pskGenerated: boolean } {
   const problems: Problem[] = [];
-  const layers: RawVars[] = [];
-  for (const p of o.envPaths) {
-    let doc: unknown;
-    try {
-      doc = parseYaml(readFileSync(p, 'utf8'));
-    } catch (e) {
-      throw new InputError(`cannot read heat environment ${p}: ${(e as Error).message.split('\n')[0]}`);
-    }
-    layers.push(ipsecVarsOfEnvironment(doc, p, problems));
-  }
-  for (const s of o.sets) layers.push(parseSetOption(s, problems));
+  const layers = varLayers(o.envPaths, o.sets, problems);
   const vars = resolveIpsecVars(layers, problems, o.checkAlgorithm);
   if (problems.length) throw new ValidationError(problems);
   const pskGenerated = vars.ipsec_psk === undefined && !vars.use_opportunistic_ipsec;

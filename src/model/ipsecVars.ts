@@ -3,7 +3,8 @@
 import { parse as parseYaml } from 'yaml';
 import type { AuthMode, IpsecPolicy, IpsecVars, PskMode } from './types.js';
 import { parseAddress, parseCidr } from './addresses.js';
-import { type Problem, redact, show } from './errors.js';
+import { readFileSync } from 'node:fs';
+import { InputError, type Problem, redact, show } from './errors.js';
 import { NETWORK_NAME } from './names.js';
 import { checkEspBuiltin, type AlgorithmVerdict } from '../libreswan/algorithms.js';
 
@@ -119,6 +120,32 @@ export function pskProblems(psk: unknown, field = 'IpsecVars.ipsec_psk'): Proble
 }
 
 export type AlgorithmChecker = (algorithm: string) => AlgorithmVerdict;
+
+/**
+ * The IpsecVars layers of a run, in order of precedence: every -e heat
+ * environment (later files win), then every --set. Shared by generate,
+ * apply and heat-env so they read variables the same way.
+ */
+export function varLayers(envPaths: string[], sets: string[], problems: Problem[]): RawVars[] {
+  const layers: RawVars[] = [];
+  for (const path of envPaths) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new InputError(`cannot read heat environment ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    let doc: unknown;
+    try {
+      doc = parseYaml(text);
+    } catch (e) {
+      throw new InputError(`${path}: not YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
+    layers.push(ipsecVarsOfEnvironment(doc, path, problems));
+  }
+  for (const s of sets) layers.push(parseSetOption(s, problems));
+  return layers;
+}
 
 /**
  * Merge layers (later wins) over the defaults and validate every value.
