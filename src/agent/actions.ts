@@ -64,11 +64,12 @@ function requireIkeSa(ctx: Context) {
 
 // ---- start / stop: tunnel role (on the VIP holder) ------------------------
 
-function requirePluto(ctx: Context) {
+/** Whether the conn is loaded; fails when libreswan or pluto is missing (one whack call answers both). */
+function requirePluto(ctx: Context): 'yes' | 'no' {
   if (!libreswanInstalled()) throw new OcfExit(OCF.ERR_INSTALLED, 'libreswan is not installed');
-  if (ctx.pluto.connLoaded(ctx.params.tunnel) === 'no-pluto') {
-    throw new OcfExit(OCF.ERR_GENERIC, `pluto is not running (no answer on ${ctx.params.ctlsocket})`);
-  }
+  const loaded = ctx.pluto.connLoaded(ctx.params.tunnel);
+  if (loaded === 'no-pluto') throw new OcfExit(OCF.ERR_GENERIC, `pluto is not running (no answer on ${ctx.params.ctlsocket})`);
+  return loaded;
 }
 
 function waitUntil(ctx: Context, what: string, ok: () => boolean) {
@@ -85,10 +86,10 @@ function startTunnel(ctx: Context): OcfCode {
   if (!isLocalAddress(p.vip)) {
     throw new OcfExit(OCF.ERR_GENERIC, `VIP ${p.vip} is not on this node; order this resource after the VIP and colocate it with it`);
   }
-  requirePluto(ctx);
+  const loaded = requirePluto(ctx);
   // pluto 4.10 aborts if it starts listening on the VIP while its own conn to the VIP negotiates.
   if (p.fallbacktunnel) pluto.deleteConn(p.fallbacktunnel);
-  if (pluto.connLoaded(p.tunnel) === 'no') pluto.addConn(file, p.tunnel);
+  if (loaded === 'no') pluto.addConn(file, p.tunnel);
   if (!udpListening(p.vip)) pluto.listen();
   waitUntil(ctx, `pluto to listen on ${p.vip} with conn ${p.tunnel} loaded`, () => udpListening(p.vip) && pluto.connLoaded(p.tunnel) === 'yes');
   log.info(`conn ${p.tunnel} loaded and oriented on ${p.vip}`);
@@ -113,10 +114,10 @@ function startFallback(ctx: Context): OcfCode {
   if (isLocalAddress(p.vip)) {
     throw new OcfExit(OCF.ERR_GENERIC, `VIP ${p.vip} is on this node; the fallback runs only where the VIP is not (anti-colocate it)`);
   }
-  requirePluto(ctx);
+  const loaded = requirePluto(ctx);
   // Forget the VIP if pluto still listens on it from when it was ours; else the initiation fails at once.
   if (udpListening(p.vip)) pluto.listen();
-  if (pluto.connLoaded(p.tunnel) === 'no') pluto.addConn(file, p.tunnel);
+  if (loaded === 'no') pluto.addConn(file, p.tunnel);
   pluto.initiateAsync(p.tunnel);
   log.info(`conn ${p.tunnel} loaded and initiating to ${p.vip}`);
   return OCF.SUCCESS;
