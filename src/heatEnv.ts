@@ -1,12 +1,11 @@
 // The heat environment an operator passes with `openstack overcloud deploy -e`:
 // IpsecVars validated exactly as generate validates them, a PSK generated
 // when none is given, written 0600 and atomically (nothing on failure).
-import { renameSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { type Problem, ValidationError } from './model/errors.js';
 import { type AlgorithmChecker, resolveIpsecVars, varLayers } from './model/ipsecVars.js';
-import { writeFileWithMode } from './output/atomicTree.js';
+import { replaceFileAtomically } from './output/atomicTree.js';
 import { newPsk } from './generate.js';
 
 export interface HeatEnvOptions {
@@ -38,9 +37,6 @@ export function renderHeatEnv(o: HeatEnvOptions): { content: string; pskGenerate
 
 export function writeHeatEnv(o: HeatEnvOptions): { pskGenerated: boolean } {
   const r = renderHeatEnv(o);
-  const out = resolve(o.out);
-  const tmp = join(dirname(out), `.${process.pid}.${Date.now()}.heat-env.tmp`);
-  writeFileWithMode(tmp, r.content, 0o600, true);
-  renameSync(tmp, out);
+  replaceFileAtomically(resolve(o.out), r.content, 0o600);
   return { pskGenerated: r.pskGenerated };
 }

@@ -5,13 +5,13 @@
 // so a second run changes nothing and --uninstall removes exactly that.
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, chmodSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { generate, type GenerateOptions } from '../generate.js';
 import { InputError } from '../model/errors.js';
 import type { OutputFile } from '../model/types.js';
 import { FIREWALL_DIR, IPSEC_D } from '../render/hostTree.js';
-import { writeFileWithMode } from '../output/atomicTree.js';
+import { replaceFileAtomically } from '../output/atomicTree.js';
 import { withOurConfSettings, withOurSecretsInclude, withoutOurSettings } from './ipsecConf.js';
 import { connLoaded, plutoActions, plutoRunning, run, type PlutoAction, type PlutoTarget } from './pluto.js';
 import { chainRules, installChain, jumpPresent, removeChain, type Family } from './firewall.js';
@@ -54,20 +54,25 @@ interface Manifest {
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
+function readBytes(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a file's bytes are exactly what we would write. */
+function sameAs(f: OutputFile, have: Buffer | undefined): boolean {
+  return have !== undefined && have.equals(f.bytes ?? Buffer.from(f.content, 'utf8'));
+}
+
 function readIf(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
-}
-
-/** Replace a file atomically: temp file in the same directory with its final mode, then rename. */
-function writeAtomically(path: string, content: string | Buffer, mode: number) {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  const tmp = join(dirname(path), `.${process.pid}.${Date.now()}.tripleo-ipsec.tmp`);
-  writeFileWithMode(tmp, content, mode, true);
-  renameSync(tmp, path);
 }
 
 /** conn name -> its block's text (for telling which conns a file change touches). */
@@ -125,15 +130,10 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   const desiredPaths = new Set(all.map((f) => f.path));
   const firewallOn = !r.overcloud.vars.ipsec_skip_firewall_rules;
 
-  // 2. Refuse to overwrite what is not ours, unless upgrading.
+  // 2. Refuse to overwrite what is not ours, unless upgrading. Each file is read once.
   const ours = manifest?.files ?? {};
-  const foreign: string[] = [];
-  const sameAs = (f: OutputFile, have: string | undefined) =>
-    have !== undefined && (f.bytes ? readFileSync(join(root, f.path)).equals(f.bytes) : have === f.content);
-  for (const f of wanted) {
-    const have = readIf(join(root, f.path));
-    if (have !== undefined && !(f.path in ours) && !sameAs(f, have)) foreign.push(f.path);
-  }
+  const current = new Map(wanted.map((f) => [f.path, readBytes(join(root, f.path))]));
+  const foreign = wanted.filter((f) => current.get(f.path) !== undefined && !(f.path in ours) && !sameAs(f, current.get(f.path))).map((f) => f.path);
   const legacy = o.upgrade
     ? (existsSync(join(root, IPSEC_D)) ? readdirSync(join(root, IPSEC_D)) : [])
         .filter((n) => n.startsWith('overcloud-') && !desiredPaths.has(`${IPSEC_D}/${n}`) && !(`${IPSEC_D}/${n}` in ours))
@@ -149,11 +149,10 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   const changedFiles: string[] = [];
   for (const f of wanted) {
     const p = join(root, f.path);
-    const have = readIf(p);
-    const modeOk = have !== undefined && (statSync(p).mode & 0o777) === f.mode;
-    if (sameAs(f, have) && modeOk) continue;
-    oldText.set(f.path, have);
-    writeAtomically(p, f.bytes ?? f.content, f.mode);
+    const have = current.get(f.path);
+    if (sameAs(f, have) && (statSync(p).mode & 0o777) === f.mode) continue;
+    oldText.set(f.path, have?.toString('utf8'));
+    replaceFileAtomically(p, f.bytes ?? f.content, f.mode);
     changedFiles.push(f.path);
     report.changes.push(`${have === undefined ? 'wrote' : 'updated'} ${f.path}`);
   }
@@ -182,11 +181,11 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   const newConf = withOurConfSettings(conf ?? '', join(root, IPSEC_D, '*.conf'));
   const newSecrets = withOurSecretsInclude(secrets ?? '', join(root, IPSEC_D, '*.secrets'));
   if (newConf !== conf) {
-    writeAtomically(confPath, newConf, conf === undefined ? 0o644 : statSync(confPath).mode & 0o777);
+    replaceFileAtomically(confPath, newConf, conf === undefined ? 0o644 : statSync(confPath).mode & 0o777);
     report.changes.push(`${conf === undefined ? 'wrote' : 'edited'} etc/ipsec.conf`);
   }
   if (newSecrets !== secrets) {
-    writeAtomically(secretsPath, newSecrets, 0o600);
+    replaceFileAtomically(secretsPath, newSecrets, 0o600);
     report.changes.push(`${secrets === undefined ? 'wrote' : 'edited'} etc/ipsec.secrets`);
   }
 
@@ -198,8 +197,7 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
       if (p.endsWith('.secrets')) secretsChanged = true;
       if (!p.endsWith('.conf') || !p.startsWith(`${IPSEC_D}/`)) continue;
       const before = connBlocks(oldText.get(p));
-      const afterText = readIf(join(root, p));
-      const after = connBlocks(afterText);
+      const after = connBlocks(wanted.find((f) => f.path === p)?.content);
       for (const [name, block] of after) {
         if (before.get(name) === block) continue;
         const auto = autoOf(block);
@@ -246,7 +244,9 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
 
   // 8. The manifest: what we own now.
   const files: Record<string, string> = {};
-  for (const f of all) if (existsSync(join(root, f.path)) && sameAs(f, readIf(join(root, f.path)))) files[f.path] = sha(f.bytes ?? f.content);
+  // Every wanted file now holds what we want; the other step's files are ours where they still match.
+  const inWanted = new Set(wanted.map((f) => f.path));
+  for (const f of all) if (inWanted.has(f.path) || sameAs(f, readBytes(join(root, f.path)))) files[f.path] = sha(f.bytes ?? f.content);
   const next: Manifest = {
     version: 1,
     host: o.host,
@@ -257,7 +257,7 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
     pacemaker,
   };
   const nextText = JSON.stringify(next, null, 2) + '\n';
-  if (readIf(join(root, MANIFEST)) !== nextText) writeAtomically(join(root, MANIFEST), nextText, 0o600);
+  if (readIf(join(root, MANIFEST)) !== nextText) replaceFileAtomically(join(root, MANIFEST), nextText, 0o600);
   return report;
 }
 
@@ -293,8 +293,7 @@ async function uninstall(o: ApplyNodeOptions, root: string, manifest: Manifest |
       const restored = withoutOurSettings(text);
       if (restored !== text) {
         const mode = statSync(full).mode & 0o777;
-        writeAtomically(full, restored, mode);
-        chmodSync(full, mode);
+        replaceFileAtomically(full, restored, mode);
         report.changes.push(`restored ${path}`);
       }
     }

@@ -1,4 +1,5 @@
-import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { replaceFileAtomically } from '../output/atomicTree.js';
 import { join } from 'node:path';
 import { InputError } from '../model/errors.js';
 import { packageRoot } from './paths.js';
@@ -14,9 +15,6 @@ export function installAgent(ocfRoot: string): string {
   const dir = join(ocfRoot, 'resource.d', 'tripleo');
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const dest = join(dir, 'ipsec');
-  const tmp = `${dest}.new-${process.pid}`;
-  copyFileSync(src, tmp);
-  chmodSync(tmp, 0o755);
-  renameSync(tmp, dest);
+  replaceFileAtomically(dest, readFileSync(src), 0o755);
   return dest;
 }

@@ -30,6 +30,23 @@ export function writeFileWithMode(path: string, content: string | Buffer, mode: 
 }
 
 /**
+ * Replace one file atomically and durably: a temporary file in the same
+ * directory, created with its final mode and fsynced, then renamed over it.
+ * Readers see the old file or the new one, never a half-written one.
+ */
+export function replaceFileAtomically(path: string, content: string | Buffer, mode: number): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    writeFileWithMode(tmp, content, mode, true);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
  * Replace directory `outDir` with exactly `files` (consumed one at a time,
  * so a generator keeps memory bounded). Returns what was written.
  */

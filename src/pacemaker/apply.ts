@@ -2,9 +2,10 @@
 // every pcs command runs against an offline copy (pcs -f), and the copy is
 // pushed once (or written back to the file). Re-running changes nothing.
 import { execa } from 'execa';
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { replaceFileAtomically } from '../output/atomicTree.js';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { cloneId, type PacemakerPlan, type PcmkConstraint } from '../plan/pacemaker.js';
 import { pcsConstraintArgs, pcsCreateArgs } from '../render/pcsScript.js';
 import { parseCib, type CibView } from './cib.js';
@@ -58,10 +59,7 @@ async function withCib<T>(opts: ApplyOptions, fn: (cib: string, orig: string) =>
 
 async function push(opts: ApplyOptions, cib: string, orig: string) {
   if (opts.cibFile) {
-    // Same directory, then rename: the file is never half-written.
-    const tmp = join(dirname(opts.cibFile), `.${Date.now()}-${process.pid}.cib.tmp`);
-    copyFileSync(cib, tmp);
-    renameSync(tmp, opts.cibFile);
+    replaceFileAtomically(opts.cibFile, readFileSync(cib), statSync(opts.cibFile).mode & 0o777);
     return;
   }
   const r = await execa('pcs', ['cluster', 'cib-push', cib, `diff-against=${orig}`], { reject: false, timeout: 120_000 });
