@@ -173,7 +173,7 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
     report.changes.push(`imported ${p12.path.split('/').pop()} and the cluster CA into ${nssdir}`);
   }
 
-  // 4. ipsec.conf / ipsec.secrets include our files (and uniqueids=no).
+  // 4. ipsec.conf / ipsec.secrets include our files (and uniqueids=yes).
   const confPath = join(root, 'etc/ipsec.conf');
   const secretsPath = join(root, 'etc/ipsec.secrets');
   const conf = readIf(confPath);

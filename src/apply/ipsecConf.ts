@@ -5,48 +5,40 @@
 export const MARK = '# tripleo-ipsec';
 
 /**
- * ipsec.conf with `uniqueids=no` in `config setup` (the VIP responder's
- * peers share one id) and an include of our conn files. Lines we add or
- * change end with the marker; a line we replaced is kept, commented, right
- * above, so uninstall can restore it.
+ * ipsec.conf with pluto's default `uniqueids=yes` in force (a peer that
+ * authenticates again replaces its stale SA; the Ansible role set `no`) and
+ * an include of our conn files. Lines we add or change end with the marker;
+ * a line we replaced is kept, commented, right above, so uninstall can
+ * restore it. A `uniqueids=no` we wrote ourselves in an earlier version is
+ * dropped.
  */
 export function withOurConfSettings(text: string, includeGlob: string): string {
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
   const out: string[] = [];
   let inSetup = false;
-  let sawSetup = false;
-  let setUnique = false;
   for (const line of lines) {
     if (/^config\s+setup\s*(?:# tripleo-ipsec)?$/.test(line)) {
       inSetup = true;
-      sawSetup = true;
       out.push(line);
       continue;
     }
-    if (/^\S/.test(line) && !/^#/.test(line)) {
-      if (inSetup && !setUnique) {
-        out.push(`\tuniqueids=no ${MARK}`);
-        setUnique = true;
-      }
-      inSetup = false;
+    if (/^\S/.test(line) && !/^#/.test(line)) inSetup = false;
+    const unique = inSetup ? /^\s+uniqueids\s*=\s*(\S+)/.exec(line) : null;
+    if (unique && line.endsWith(MARK)) {
+      if (unique[1] === 'yes') out.push(line);
+      continue;
     }
-    if (inSetup && /^\s+uniqueids\s*=\s*no\s+# tripleo-ipsec$/.test(line)) setUnique = true;
-    if (inSetup && /^\s+uniqueids\s*=/.test(line) && !line.includes(MARK)) {
-      if (/=\s*no\s*$/.test(line)) setUnique = true;
-      else {
-        out.push(`#${line} ${MARK}-replaced`);
-        out.push(`\tuniqueids=no ${MARK}`);
-        setUnique = true;
-        continue;
-      }
+    if (unique && unique[1] !== 'yes') {
+      out.push(`#${line} ${MARK}-replaced`);
+      out.push(`\tuniqueids=yes ${MARK}`);
+      continue;
     }
     out.push(line);
   }
-  if (!sawSetup) out.unshift(`config setup ${MARK}`, `\tuniqueids=no ${MARK}`);
-  else if (inSetup && !setUnique) out.push(`\tuniqueids=no ${MARK}`);
+  // A `config setup` that holds only our marked lines is ours too.
   const include = `include ${includeGlob}`;
   if (!out.some((l) => l.trim() === include || l.trim() === `${include} ${MARK}`)) out.push(`${include} ${MARK}`);
-  return out.join('\n') + '\n';
+  return out.filter((l, i) => !(l === `config setup ${MARK}` && !(out[i + 1] ?? '').startsWith('\t'))).join('\n') + '\n';
 }
 
 /** ipsec.secrets with an include of our secrets files. */

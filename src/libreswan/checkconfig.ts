@@ -17,7 +17,7 @@ export function checkconfigIpsecDir(ipsecDir: string): CheckconfigResult {
   const scratch = mkdtempSync(join(tmpdir(), 'tripleo-ipsec-check-'));
   try {
     const conf = join(scratch, 'ipsec.conf');
-    writeFileSync(conf, `config setup\n\tuniqueids=no\ninclude ${ipsecDir}/*.conf\n`);
+    writeFileSync(conf, `config setup\ninclude ${ipsecDir}/*.conf\n`);
     const r = runSync(IPSEC, ['addconn', '--checkconfig', '--config', conf]);
     const output = (r.stdout + r.stderr).trim();
     return { ok: r.status === 0 && output === '', status: r.status, output };

@@ -29,7 +29,6 @@ export const fileNames = {
 
 export const ids = {
   vip: (vip: string) => `@${vip}vip`,
-  cluster: (vip: string) => `@overcloud${vip}cluster`,
 };
 
 export const pacemakerNames = {

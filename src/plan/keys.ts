@@ -1,9 +1,9 @@
 // Per-tunnel keys derived from the operator's master PSK (HKDF-SHA256,
 // RFC 5869), so that one compromised node holds only the keys of its own
 // tunnels: a key for every node pair (context: network and both addresses
-// in canonical order, so both ends derive the same key) and one per VIP
-// (every peer of a VIP shares the responder's id, hence its key). Rotating
-// the master rotates them all.
+// in canonical order, so both ends derive the same key) and one per VIP and
+// peer (a compute knows only its own key with the VIP, so it cannot pose as
+// the VIP to another node). Rotating the master rotates them all.
 import { createHmac } from 'node:crypto';
 
 const SALT = 'tripleo-ipsec/psk/v1';
@@ -15,7 +15,7 @@ export function canonicalPair(a: string, b: string): [string, string] {
 
 export interface KeyDeriver {
   pair(network: string, a: string, b: string): string;
-  vip(vipName: string, address: string): string;
+  vip(vipName: string, vipAddress: string, peerAddress: string): string;
 }
 
 /**
@@ -32,8 +32,8 @@ export function keyDeriver(master: string): KeyDeriver {
       const [lo, hi] = canonicalPair(a, b);
       return expand(`node-to-node|${network}|${lo}|${hi}`);
     },
-    vip(vipName, address) {
-      return expand(`vip|${vipName}|${address}`);
+    vip(vipName, vipAddress, peerAddress) {
+      return expand(`vip|${vipName}|${vipAddress}|${peerAddress}`);
     },
   };
 }
@@ -42,6 +42,6 @@ export function pairKey(master: string, network: string, a: string, b: string): 
   return keyDeriver(master).pair(network, a, b);
 }
 
-export function vipKey(master: string, vipName: string, address: string): string {
-  return keyDeriver(master).vip(vipName, address);
+export function vipKey(master: string, vipName: string, vipAddress: string, peerAddress: string): string {
+  return keyDeriver(master).vip(vipName, vipAddress, peerAddress);
 }

@@ -2,7 +2,7 @@
 import type { Overcloud, OvercloudNode } from '../model/types.js';
 import { connNames, fileNames, ids } from '../model/names.js';
 import { keyDeriver, type KeyDeriver } from './keys.js';
-import { inSubnet, parseAddress, parseCidr } from '../model/addresses.js';
+import { addressSortKey, inSubnet, parseAddress, parseCidr } from '../model/addresses.js';
 
 /** A libreswan conn: an ordered list of keyword=value pairs. */
 export interface Conn {
@@ -93,6 +93,23 @@ function shunts(o: Overcloud): [string, string][] {
   return o.vars.ipsec_policy === 'private' ? [['failureshunt', 'drop']] : [['failureshunt', 'passthrough'], ['negotiationshunt', 'passthrough']];
 }
 
+/**
+ * Who starts a node-to-node tunnel: the numerically lower address, always.
+ * Two initiators per pair cross (each side's IKE_SA_INIT arrives while its own
+ * is in flight) and leave duplicate IKE and Child SAs, or, with uniqueids,
+ * tear each other down; measured in the data-plane guest (README).
+ */
+export function initiatesTo(me: string, peer: string): boolean {
+  return addressSortKey(parseAddress(me)!) < addressSortKey(parseAddress(peer)!);
+}
+
+// Dead peer detection: a liveness probe after 5 s without traffic from the
+// peer; the SA is declared dead after 15 s without an answer.
+const DPD: [string, string][] = [
+  ['dpddelay', '5s'],
+  ['dpdtimeout', '15s'],
+];
+
 function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile | undefined {
   const me = node.addresses[network];
   const cert = o.vars.ipsec_auth === 'cert';
@@ -102,20 +119,24 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
     confName: fileNames.networkConf(network),
     secretsName: fileNames.networkSecrets(network),
     header: `node-to-node tunnels of ${node.name} on ${network}`,
-    conns: peers.map((p) => ({
-      name: connNames.nodeToNode(network, p.name),
-      comment: `${node.name} <-> ${p.name}`,
-      options: [
-        ['left', me],
-        ['right', p.addresses[network]],
-        ...(cert ? [...certAuth(node, certNames.subject(p)), ...esp(o).filter(([k]) => k !== 'authby')] : esp(o)),
-        ...shunts(o),
-        ['dpddelay', '5s'],
-        ['dpdtimeout', '15s'],
-        ['dpdaction', 'restart'],
-        ['auto', 'start'],
-      ],
-    })),
+    conns: peers.map((p) => {
+      const initiator = initiatesTo(me, p.addresses[network]);
+      return {
+        name: connNames.nodeToNode(network, p.name),
+        comment: `${node.name} <-> ${p.name}; ${initiator ? 'this end initiates' : `${p.name} initiates, traffic from here triggers it too`}`,
+        options: [
+          ['left', me],
+          ['right', p.addresses[network]],
+          ...(cert ? [...certAuth(node, certNames.subject(p)), ...esp(o).filter(([k]) => k !== 'authby')] : esp(o)),
+          ...shunts(o),
+          ...DPD,
+          // The initiator restarts a dead tunnel; the responder only clears it and
+          // keeps its trap policy, so nothing leaves in clear meanwhile.
+          ['dpdaction', initiator ? 'restart' : 'clear'],
+          ['auto', initiator ? 'start' : 'route'],
+        ],
+      } satisfies Conn;
+    }),
     secrets: cert ? [] : peers.map((p) => ({ ids: [me, p.addresses[network]], psk: keyFor(o, () => derive(o).pair(network, me, p.addresses[network])) })),
   };
 }
@@ -124,6 +145,10 @@ function vipFile(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numbe
   const me = node.addresses[vip.network];
   if (!me) return undefined;
   const conns: Conn[] = [];
+  // Every peer authenticates as itself (its address), never as a shared
+  // cluster id: pluto can then keep uniqueids=yes, which replaces a peer's
+  // stale SA the moment that peer authenticates again.
+  const peers = o.nodes.filter((p) => p.addresses[vip.network] !== undefined);
   if (node.pacemaker) {
     conns.push({
       name: connNames.vipResponder(vip.name),
@@ -132,11 +157,10 @@ function vipFile(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numbe
         ['left', vip.address],
         ['leftid', ids.vip(vip.name)],
         ['right', '%any'],
-        ['rightid', ids.cluster(vip.name)],
+        ['rightid', '%any'],
         ...esp(o),
         ...shunts(o),
-        ['dpddelay', '5s'],
-        ['dpdtimeout', '15s'],
+        ...DPD,
         ['dpdaction', 'clear'],
         ['auto', 'ignore'],
       ],
@@ -149,24 +173,27 @@ function vipFile(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numbe
       : `to ${vip.address}, wherever Pacemaker places it`,
     options: [
       ['left', me],
-      ['leftid', ids.cluster(vip.name)],
       ['right', vip.address],
       ['rightid', ids.vip(vip.name)],
       ...esp(o),
       ...shunts(o),
-      ['dpddelay', '5s'],
-      ['dpdtimeout', '15s'],
+      ...DPD,
       ['dpdaction', 'restart'],
-      // On cluster nodes pluto must not initiate to a VIP it may hold itself (FACTS.md: pluto aborts).
+      // On cluster nodes pluto must not initiate to a VIP it may hold itself (pluto 4.10 aborts).
       ['auto', node.pacemaker ? 'ignore' : 'start'],
     ],
   });
+  // The holder needs every peer's key; any other node only its own.
+  const keyed = node.pacemaker ? peers : [node];
   return {
     confName: fileNames.vipConf(vip.name),
     secretsName: fileNames.vipSecrets(vip.name),
     header: `tunnels of ${node.name} for the ${vip.name} VIP ${vip.address} (network ${vip.network})`,
     conns,
-    secrets: [{ ids: [ids.vip(vip.name), ids.cluster(vip.name)], psk: keyFor(o, () => derive(o).vip(vip.name, vip.address)) }],
+    secrets: keyed.map((p) => {
+      const addr = p.addresses[vip.network];
+      return { ids: [ids.vip(vip.name), addr], psk: keyFor(o, () => derive(o).vip(vip.name, vip.address, addr)) };
+    }),
   };
 }
 

@@ -133,7 +133,7 @@ export class Cluster {
   /** pluto in the node's namespaces, default /run/pluto, the node's /etc/ipsec.d. */
   async startPluto(n: ClusterNode) {
     const d = join(n.dir, 'pluto');
-    writeFileSync(join(d, 'ipsec.conf'), 'config setup\n\tuniqueids=no\n\tplutodebug=none\ninclude /etc/ipsec.d/*.conf\n');
+    writeFileSync(join(d, 'ipsec.conf'), 'config setup\n\tplutodebug=none\ninclude /etc/ipsec.d/*.conf\n');
     writeFileSync(join(d, 'ipsec.secrets'), 'include /etc/ipsec.d/*.secrets\n');
     sh('ipsec', ['initnss', '--nssdir', join(d, 'nss')]);
     n.plutoPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/libexec/ipsec/pluto', '--config', join(d, 'ipsec.conf'),

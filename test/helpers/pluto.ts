@@ -47,7 +47,7 @@ export function startPluto(lab: Lab, ns: string, dir: string, ipsecdir: string, 
   mkdirSync(join(dir, 'run'), { recursive: true });
   const conf = join(dir, 'ipsec.conf');
   const secrets = join(dir, 'ipsec.secrets');
-  writeFileSync(conf, `config setup\n\tuniqueids=no\n\tplutodebug=none\n${extraSetup}include ${ipsecdir}/*.conf\n`);
+  writeFileSync(conf, `config setup\n\tplutodebug=none\n${extraSetup}include ${ipsecdir}/*.conf\n`);
   writeFileSync(secrets, `include ${ipsecdir}/*.secrets\n`);
   // A restarted pluto keeps its NSS database (initnss refuses an existing one).
   if (!existsSync(join(dir, 'nss', 'cert9.db'))) sh('ipsec', ['initnss', '--nssdir', join(dir, 'nss')]);

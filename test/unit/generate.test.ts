@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fileMap, generateFrom, small, TEST_PSK } from '../helpers/inputs.js';
 import { syntheticOvercloud, toDynamicJson, toStaticYaml } from '../helpers/synthetic.js';
 import { parse } from 'yaml';
+import { initiatesTo } from '../../src/plan/tunnels.js';
 
 function connNamesOf(content: string): string[] {
   return [...content.matchAll(/^conn (\S+)$/gm)].map((m) => m[1]);
@@ -52,15 +53,38 @@ describe('generate: tunnels per host', () => {
     for (const f of r.files) expect(f.content, f.path).not.toContain(TEST_PSK);
   });
 
-  it('shares one derived key per VIP among the nodes of its network; ipsec_psk_mode=shared writes the master everywhere', () => {
-    const vipKeyOf = (p: string) => /PSK "([^"]+)"/.exec(files.get(p)!)?.[1];
-    const k = vipKeyOf('overcloud-controller-0/etc/ipsec.d/overcloud-internal_api-vip.secrets');
-    expect(vipKeyOf('overcloud-novacompute-1/etc/ipsec.d/overcloud-internal_api-vip.secrets')).toBe(k);
-    expect(vipKeyOf('overcloud-novacompute-1/etc/ipsec.d/overcloud-redis-vip.secrets')).not.toBe(k);
+  it('gives every VIP peer its own derived key: the holder knows them all, a compute only its own; ipsec_psk_mode=shared writes the master everywhere', () => {
+    const linesOf = (p: string) => files.get(p)!.split('\n').filter((l) => l.includes(': PSK'));
+    const ctl = linesOf('overcloud-controller-0/etc/ipsec.d/overcloud-internal_api-vip.secrets');
+    const cmp = linesOf('overcloud-novacompute-1/etc/ipsec.d/overcloud-internal_api-vip.secrets');
+    const peersOnInternalApi = r.overcloud.nodes.filter((n) => n.addresses.internal_api).length;
+    expect(ctl).toHaveLength(peersOnInternalApi);
+    expect(cmp).toEqual([expect.stringMatching(/^@internal_apivip 192\.0\.2\.\d+ : PSK "/)]);
+    expect(ctl).toContain(cmp[0]);
+    expect(new Set(ctl.map((l) => /PSK "([^"]+)"/.exec(l)![1])).size).toBe(peersOnInternalApi);
+    expect(files.get('overcloud-novacompute-1/etc/ipsec.d/overcloud-redis-vip.secrets')).not.toContain(/PSK "([^"]+)"/.exec(cmp[0])![1]);
     const { inventory, networkData } = small();
     const shared = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ipsec_psk_mode: 'shared' } } } });
     const sf = fileMap(shared.files);
     expect(sf.get('overcloud-controller-0/etc/ipsec.d/overcloud-storage.secrets')).toContain(`198.51.100.10 198.51.100.14 : PSK "${TEST_PSK}"`);
+  });
+
+  it('lets exactly one end of each node pair initiate: the numerically lower address (auto=start), the other routes (auto=route)', () => {
+    const autoOf = (host: string, net: string, peer: string) =>
+      new RegExp(`conn overcloud-${net}-to-${peer}\\n(?:\\t.*\\n)*?\\tauto=(\\w+)`).exec(files.get(`${host}/etc/ipsec.d/overcloud-${net}.conf`)!)?.[1];
+    const nodes = r.overcloud.nodes;
+    let pairs = 0;
+    for (const a of nodes) for (const b of nodes) {
+      if (a === b || !a.addresses.internal_api || !b.addresses.internal_api) continue;
+      const pair = [autoOf(a.name, 'internal_api', b.name), autoOf(b.name, 'internal_api', a.name)].sort();
+      expect(pair, `${a.name} <-> ${b.name}`).toEqual(['route', 'start']);
+      pairs++;
+    }
+    expect(pairs).toBeGreaterThan(10);
+    // 192.0.2.10 < 192.0.2.9 as text, not as a number: the rule is numeric.
+    expect(initiatesTo('192.0.2.9', '192.0.2.10')).toBe(true);
+    expect(initiatesTo('192.0.2.10', '192.0.2.9')).toBe(false);
+    expect(initiatesTo('2001:db8::9', '2001:db8::10')).toBe(true);
   });
 
   it('rotating the master rotates every derived key', () => {
@@ -74,7 +98,9 @@ describe('generate: tunnels per host', () => {
   it('puts the VIP responder only on pacemaker nodes and node-to-VIP tunnels on every node of the network', () => {
     const ctl = files.get('overcloud-controller-1/etc/ipsec.d/overcloud-internal_api-vip.conf')!;
     expect(connNamesOf(ctl)).toEqual(['overcloud-internal_api-vip-tunnel', 'overcloud-internal_api-node-to-vip-tunnel']);
-    expect(ctl).toMatch(/conn overcloud-internal_api-vip-tunnel\n\tleft=192\.0\.2\.5\n\tleftid=@internal_apivip\n\tright=%any\n\trightid=@overcloudinternal_apicluster/);
+    expect(ctl).toMatch(/conn overcloud-internal_api-vip-tunnel\n\tleft=192\.0\.2\.5\n\tleftid=@internal_apivip\n\tright=%any\n\trightid=%any\n/);
+    // peers authenticate as themselves (their address), so uniqueids=yes holds
+    expect(ctl).toMatch(/conn overcloud-internal_api-node-to-vip-tunnel\n\tleft=192\.0\.2\.\d+\n\tright=192\.0\.2\.5\n\trightid=@internal_apivip\n/);
     const cmp = files.get('overcloud-novacompute-0/etc/ipsec.d/overcloud-internal_api-vip.conf')!;
     expect(connNamesOf(cmp)).toEqual(['overcloud-internal_api-node-to-vip-tunnel']);
     // computes initiate at once; cluster nodes leave it to the agent's fallback role

@@ -5,18 +5,25 @@ import { withOurConfSettings, withOurSecretsInclude, withoutOurSettings } from '
 const GLOB = '/etc/ipsec.d/*.conf';
 
 describe('ipsec.conf edits', () => {
-  it('sets uniqueids=no, keeps the replaced line commented, adds the include, and is idempotent', () => {
-    const orig = "# mine\nconfig setup\n\tlogfile=/var/log/pluto.log\n\tuniqueids=yes\n\nconn mine\n\tauto=add\n";
+  it('turns the Ansible role\'s uniqueids=no into yes, keeps the replaced line commented, adds the include, and is idempotent', () => {
+    const orig = "# mine\nconfig setup\n\tlogfile=/var/log/pluto.log\n\tuniqueids=no\n\nconn mine\n\tauto=add\n";
     const once = withOurConfSettings(orig, GLOB);
-    expect(once).toBe("# mine\nconfig setup\n\tlogfile=/var/log/pluto.log\n#\tuniqueids=yes # tripleo-ipsec-replaced\n\tuniqueids=no # tripleo-ipsec\n\nconn mine\n\tauto=add\ninclude /etc/ipsec.d/*.conf # tripleo-ipsec\n");
+    expect(once).toBe("# mine\nconfig setup\n\tlogfile=/var/log/pluto.log\n#\tuniqueids=no # tripleo-ipsec-replaced\n\tuniqueids=yes # tripleo-ipsec\n\nconn mine\n\tauto=add\ninclude /etc/ipsec.d/*.conf # tripleo-ipsec\n");
     expect(withOurConfSettings(once, GLOB)).toBe(once);
     expect(withoutOurSettings(once)).toBe(orig);
   });
 
-  it('adds a config setup section when there is none, and leaves an existing include alone', () => {
-    expect(withOurConfSettings('', GLOB)).toBe('config setup # tripleo-ipsec\n\tuniqueids=no # tripleo-ipsec\ninclude /etc/ipsec.d/*.conf # tripleo-ipsec\n');
-    const has = 'config setup\n\tuniqueids=no\ninclude /etc/ipsec.d/*.conf\n';
+  it('leaves uniqueids=yes (and its absence: pluto\'s default is yes) alone, and an existing include too', () => {
+    expect(withOurConfSettings('', GLOB)).toBe('include /etc/ipsec.d/*.conf # tripleo-ipsec\n');
+    const has = 'config setup\n\tuniqueids=yes\ninclude /etc/ipsec.d/*.conf\n';
     expect(withOurConfSettings(has, GLOB)).toBe(has);
+  });
+
+  it('drops the uniqueids=no line an earlier version of this tool wrote', () => {
+    const earlier = 'config setup # tripleo-ipsec\n\tuniqueids=no # tripleo-ipsec\ninclude /etc/ipsec.d/*.conf # tripleo-ipsec\n';
+    expect(withOurConfSettings(earlier, GLOB)).toBe('include /etc/ipsec.d/*.conf # tripleo-ipsec\n');
+    const mine = 'config setup\n\tlogfile=/x\n\tuniqueids=no # tripleo-ipsec\n';
+    expect(withOurConfSettings(mine, GLOB)).toBe('config setup\n\tlogfile=/x\ninclude /etc/ipsec.d/*.conf # tripleo-ipsec\n');
   });
 
   it('round-trips any well-formed operator file (fast-check, 500 cases)', () => {

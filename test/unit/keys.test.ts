@@ -11,13 +11,16 @@ describe('derived keys', () => {
     );
   });
 
-  it('differ by network, pair, VIP and master', () => {
+  it('differ by network, pair, VIP, VIP peer and master', () => {
     const m = 'master-0123456789abcdefghijklmnopqrstuv';
     const k = pairKey(m, 'internal_api', '192.0.2.10', '192.0.2.11');
     expect(pairKey(m, 'storage', '192.0.2.10', '192.0.2.11')).not.toBe(k);
     expect(pairKey(m, 'internal_api', '192.0.2.10', '192.0.2.12')).not.toBe(k);
     expect(pairKey(`${m}!`, 'internal_api', '192.0.2.10', '192.0.2.11')).not.toBe(k);
-    expect(vipKey(m, 'internal_api', '192.0.2.100')).not.toBe(vipKey(m, 'redis', '192.0.2.100'));
+    const v = vipKey(m, 'internal_api', '192.0.2.100', '192.0.2.10');
+    expect(vipKey(m, 'redis', '192.0.2.100', '192.0.2.10')).not.toBe(v);
+    expect(vipKey(m, 'internal_api', '192.0.2.100', '192.0.2.11')).not.toBe(v);
+    expect(vipKey(m, 'internal_api', '192.0.2.101', '192.0.2.10')).not.toBe(v);
   });
 
   it('are HKDF-SHA256 with the documented salt and context (a known answer)', () => {
