@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what the tests need when
 # it is missing (Debian packages: libreswan, Pacemaker, pcs, resource-agents,
-# xmllint; npm packages), builds, and runs unit, integration and e2e tests.
+# xmllint; npm packages), builds, and runs unit, integration and e2e tests,
+# then the data-plane suite in a guest with Debian's stock kernel (ESP).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(libreswan pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils iproute2 iptables nftables openssl)
+DEBS=(libreswan pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils iproute2 iptables nftables openssl iputils-ping tcpdump)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -20,10 +21,12 @@ fi
 # npm install, not npm ci: npm 11 writes lock files without the platform
 # packages of optional dependencies (rollup), which npm ci then refuses.
 npm install --no-audit --no-fund
-rm -f .test-results.json
+rm -f .test-results.json .test-results-dataplane.json
 set +e
 npm test
 rc=$?
+# The data-plane suite needs a kernel with ESP: it runs in a guest (scripts/guest/).
+bash scripts/test-dataplane.sh || rc=1
 set -e
-node scripts/test-summary.mjs .test-results.json || rc=1
+node scripts/test-summary.mjs .test-results.json .test-results-dataplane.json || rc=1
 exit $rc

@@ -22,8 +22,8 @@ timeout "${GUEST_TIMEOUT:-2400}" qemu-system-x86_64 -accel tcg,thread=multi -cpu
   -append "console=ttyS0 quiet panic=-1 guestcmd=$script guestcwd=$(pwd)${rw:+ guestrw=$rw}" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap \
   ${rw:+-virtfs local,path=$rw,mount_tag=rw,security_model=passthrough} 2>&1 </dev/null \
-  | tr -d '\r' | tee "$log"
-rc=$(sed -n 's/^GUEST-EXIT \([0-9]*\)$/\1/p' "$log" | tail -n1)
+  | stdbuf -oL tr -d '\r' | tee "$log"
+rc=$(sed -n 's/.*GUEST-EXIT \([0-9]*\)$/\1/p' "$log" | tail -n1)
 fail=$(grep -m1 '^GUEST-FAILED' "$log" || true)
 rm -f "$log"
 if [ -n "$fail" ]; then echo "guest: $fail" >&2; exit 125; fi
