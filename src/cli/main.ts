@@ -15,7 +15,7 @@ import { readPlan, parseVipResources } from './planFile.js';
 import { collectStatus } from './statusCommand.js';
 import { applyNode } from '../apply/apply.js';
 import { writeHeatEnv } from '../heatEnv.js';
-import { mtuAdvice } from '../mtu.js';
+import { DEFAULT_ALGORITHM, mtuAdvice } from '../mtu.js';
 import { renderStatus } from '../status.js';
 
 const varsHelp = Object.entries(IPSEC_VAR_DOCS)
@@ -103,10 +103,12 @@ export async function main(argv: string[]): Promise<number> {
       y
         .option('link-mtu', { type: 'number', default: 1500, describe: 'MTU of the physical/isolated network' })
         .option('encap', { choices: ['vxlan', 'geneve', 'none'] as const, default: 'vxlan' as const, describe: 'tenant overlay encapsulation' })
+        .option('ipv6', { type: 'boolean', default: false, describe: 'the tenant network (the underlay) is IPv6' })
+        .option('algorithm', { type: 'string', default: DEFAULT_ALGORITHM, describe: 'ipsec_algorithm (its ESP framing sets the overhead)' })
         .option('json', { type: 'boolean', default: false }),
       (a) => {
         try {
-          const m = mtuAdvice(a['link-mtu'], a.encap);
+          const m = mtuAdvice(a['link-mtu'], a.encap, a.ipv6 ? 6 : 4, a.algorithm);
           process.stdout.write(a.json ? JSON.stringify(m) + '\n' : `tenant MTU ${m.tenantMtu}: ${m.arithmetic}\n`);
         } catch (e) {
           process.stderr.write(`tripleo-ipsec: ${(e as Error).message}\n`);

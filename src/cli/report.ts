@@ -1,7 +1,7 @@
 // Turning results and errors into words and exit codes (the CLI's only job).
 import { InputError, ValidationError, formatProblem } from '../model/errors.js';
 import type { GenerateResult } from '../generate.js';
-import { mtuAdvice } from '../mtu.js';
+import { espFraming, mtuAdvice } from '../mtu.js';
 
 export const EXIT_INVALID = 2;
 
@@ -38,8 +38,10 @@ export function generateSummary(r: GenerateResult, outDir: string, algorithmChec
   }
   lines.push('  (* = pacemaker node)');
   for (const note of o.notes) lines.push(`note: ${note}`);
-  if (o.networks.some((n) => n.name === 'tenant')) {
-    lines.push(`note: IPsec costs up to 62 bytes per packet: tenant MTU ${mtuAdvice(1500, 'vxlan').arithmetic} on 1500-byte links (tripleo-ipsec mtu --link-mtu N --encap vxlan|geneve|none)`);
+  const tenant = o.networks.find((n) => n.name === 'tenant');
+  if (tenant && espFraming(o.vars.ipsec_algorithm)) {
+    const m = mtuAdvice(1500, 'vxlan', tenant.family, o.vars.ipsec_algorithm);
+    lines.push(`note: IPsec costs ${m.ipsec} bytes per packet here: tenant MTU ${m.arithmetic} on 1500-byte links (tripleo-ipsec mtu --link-mtu N --encap vxlan|geneve|none)`);
   }
   if (r.psk === 'generated') lines.push(`note: no ipsec_psk given: generated one into ${outDir}/ipsec-psk.yaml (mode 0600); reuse it with -e`);
   if (r.psk === 'reused') lines.push(`note: no ipsec_psk given: reused the one in ${outDir}/ipsec-psk.yaml`);
