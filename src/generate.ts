@@ -117,7 +117,8 @@ export function generate(opts: GenerateOptions): GenerateResult {
 
   let psk: GenerateResult['psk'] = 'given';
   const globalFiles: OutputFile[] = [];
-  if (!pskGiven && !overcloud.vars.use_opportunistic_ipsec) {
+  // Opportunistic mode keys nothing by PSK but its VIP tunnels.
+  if (!pskGiven && (!overcloud.vars.use_opportunistic_ipsec || overcloud.vips.length > 0)) {
     const reused = earlierPsk(opts.outDir);
     overcloud.vars.ipsec_psk = reused ?? newPsk();
     psk = reused ? 'reused' : 'generated';

@@ -205,7 +205,7 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
         if (loaded) actions.push(plutoActions.replace(target, join(root, p), name));
         else if (auto !== 'ignore') actions.push(plutoActions.add(target, join(root, p), name));
         if (auto === 'start') actions.push(plutoActions.up(target, name));
-        if (auto === 'ondemand') actions.push(plutoActions.route(target, name));
+        if (auto === 'ondemand' || auto === 'route') actions.push(plutoActions.route(target, name));
       }
       for (const name of before.keys()) {
         if (!after.has(name) && (await connLoaded(target, name))) actions.push(plutoActions.delete(target, name));

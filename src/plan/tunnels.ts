@@ -104,7 +104,10 @@ export function initiatesTo(me: string, peer: string): boolean {
 }
 
 // Dead peer detection: a liveness probe after 5 s without traffic from the
-// peer; the SA is declared dead after 15 s without an answer.
+// peer. pluto 4.10 ignores dpdtimeout for IKEv2: a probe fails after
+// retransmit-timeout (60 s by default), which bounds every other exchange
+// too. Lowering it to 15 s left half-open SAs piling up under load in the
+// data-plane guest (README, "Who initiates"), so it stays at pluto's default.
 const DPD: [string, string][] = [
   ['dpddelay', '5s'],
   ['dpdtimeout', '15s'],
@@ -279,12 +282,12 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
       policies.push({ name, cidrs: inside.map((h) => (h.includes('/') ? h : `${h}/${net.family === 4 ? 32 : 128}`)) });
     }
   }
-  // Opportunistic policies cover the VIPs already (they sit inside the subnets).
-  if (!o.vars.use_opportunistic_ipsec) {
-    for (const vip of o.vips) {
-      const f = vipFile(o, node, vip);
-      if (f) files.push(f);
-    }
+  // VIP tunnels in every mode: an opportunistic policy covers the VIP's
+  // address, but the holder's opportunistic conn answers only on its own
+  // address, so without them VIP traffic finds no peer (seen in the guest).
+  for (const vip of o.vips) {
+    const f = vipFile(o, node, vip);
+    if (f) files.push(f);
   }
   const firewallSources = o.networks
     .filter((n) => node.addresses[n.name] !== undefined)
