@@ -1,6 +1,6 @@
 // Running the built agent as Pacemaker would: a clean environment, OCF_*
 // variables, inside a node's namespace.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 export const AGENT = join(__dirname, '..', '..', 'agents', 'ipsec');
@@ -24,4 +24,25 @@ export function runAgent(ns: string | undefined, action: string, params: Record<
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   const reasons = (r.stderr ?? '').split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', reason: reasons.at(-1)?.slice('ocf-exit-reason:'.length), ms };
+}
+
+/** runAgent without blocking the event loop: several agents at once, and vitest's worker keeps answering. */
+export function runAgentAsync(ns: string | undefined, action: string, params: Record<string, string>, extraEnv: Record<string, string> = {}, agent = AGENT): Promise<AgentRun> {
+  const env: Record<string, string> = { PATH: CLEAN_PATH, OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: 'tripleo-ipsec-test', ...extraEnv };
+  for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
+  const argv = ns ? ['ip', 'netns', 'exec', ns, agent, action] : [agent, action];
+  const t = process.hrtime.bigint();
+  return new Promise((resolve) => {
+    const p = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      const reasons = stderr.split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
+      resolve({ code, stdout, stderr, reason: reasons.at(-1)?.slice('ocf-exit-reason:'.length), ms: Number(process.hrtime.bigint() - t) / 1e6 });
+    });
+  });
 }

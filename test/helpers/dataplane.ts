@@ -1,0 +1,337 @@
+// A generated overcloud on a kernel with ESP (the data-plane guest): one
+// namespace and one pluto per node on a shared bridge, the VIPs on their
+// holders with the real ocf:tripleo:ipsec agent doing what Pacemaker makes it
+// do, and the facts the operator checks: per node the guide's two SA lines
+// against the tunnels the plan gives that node.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { generate, type GenerateResult } from '../../src/generate.js';
+import { writeTreeAtomically } from '../../src/output/atomicTree.js';
+import { checkEsp } from '../../src/libreswan/algparse.js';
+import { parsePlutoStatus, type PlutoStatus } from '../../src/libreswan/status.js';
+import { connNames } from '../../src/model/names.js';
+import type { Overcloud } from '../../src/model/types.js';
+import { inSubnet, parseAddress, parseCidr } from '../../src/model/addresses.js';
+import { runAgentAsync } from './agent.js';
+import { Lab, sh } from './netns.js';
+import { prefixOf, type NodeLab } from './overcloudLab.js';
+import { alive, plutoLog, startPluto, stopPluto, waitFor, whack } from './pluto.js';
+import { TEST_PSK } from './inputs.js';
+
+export const SAMPLE = join(__dirname, '..', '..', 'examples', 'sample-overcloud');
+
+/**
+ * What to run. `variant` rewrites the generated files to measure a cause:
+ * 'shipped' as generated; 'both-initiate' every node-to-node conn auto=start
+ * at both ends (the configuration before the fix) with uniqueids=yes;
+ * 'both-initiate-uniqueids-no' the same with uniqueids=no, as it shipped.
+ */
+export interface DataplaneOptions {
+  inventoryPath?: string;
+  networkDataPath?: string;
+  vars?: Record<string, unknown>;
+  /** VIP name -> node holding it. */
+  holders: Record<string, string>;
+  variant?: 'shipped' | 'both-initiate' | 'both-initiate-uniqueids-no';
+  caCreate?: boolean;
+}
+
+export interface SaLine {
+  ike: { total: number; halfOpen: number; open: number; authenticated: number };
+  ipsec: { total: number; authenticated: number };
+}
+
+export class DataplaneOvercloud {
+  readonly lab = new Lab('dp');
+  readonly result: GenerateResult;
+  readonly o: Overcloud;
+  readonly nodes = new Map<string, NodeLab>();
+  readonly outDir: string;
+  plutoStartedAt = 0;
+  private captures: { proc: ChildProcess; file: string }[] = [];
+
+  constructor(
+    readonly dir: string,
+    readonly opts: DataplaneOptions,
+  ) {
+    const env = join(dir, 'env.yaml');
+    writeFileSync(env, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ...opts.vars } } }));
+    this.outDir = join(dir, 'out');
+    this.result = generate({
+      inventoryPath: opts.inventoryPath ?? join(SAMPLE, 'inventory.yaml'),
+      networkDataPath: opts.networkDataPath ?? join(SAMPLE, 'network_data.yaml'),
+      envPaths: [env],
+      sets: [],
+      outDir: this.outDir,
+      hosts: [],
+      checkAlgorithm: checkEsp,
+      ...(opts.caCreate ? { caCreate: true } : {}),
+    });
+    writeTreeAtomically(this.outDir, this.result.files);
+    this.o = this.result.overcloud;
+    if (opts.variant && opts.variant !== 'shipped') this.rewriteBothInitiate();
+    this.o.nodes.forEach((n, i) => {
+      const ns = this.lab.addHost(`n${i}`);
+      for (const [net, addr] of Object.entries(n.addresses)) this.lab.addAddress(ns, `${addr}/${prefixOf(this.o, net)}`);
+      this.nodes.set(n.name, { name: n.name, ns, ipsecdir: join(this.outDir, n.name, 'etc', 'ipsec.d') });
+    });
+    for (const v of this.o.vips) {
+      const h = opts.holders[v.name];
+      if (!h || !this.nodes.has(h)) throw new Error(`test setup: VIP ${v.name} needs a holder (have ${Object.keys(opts.holders).join(', ')})`);
+      this.lab.addAddress(this.nodes.get(h)!.ns, `${v.address}/${prefixOf(this.o, v.network)}`);
+    }
+  }
+
+  private rewriteBothInitiate() {
+    for (const n of this.o.nodes) {
+      const d = join(this.outDir, n.name, 'etc', 'ipsec.d');
+      for (const f of readdirSync(d).filter((x) => /^overcloud-[a-z0-9_]+\.conf$/.test(x) && !x.includes('-vip'))) {
+        const p = join(d, f);
+        writeFileSync(p, readFileSync(p, 'utf8').replace(/\tauto=route/g, '\tauto=start').replace(/\tdpdaction=clear/g, '\tdpdaction=restart'));
+      }
+    }
+  }
+
+  /** Start every pluto at once (deploy step 1 runs on all nodes together). */
+  startPlutos() {
+    const setup = this.opts.variant === 'both-initiate-uniqueids-no' ? '\tuniqueids=no\n' : '';
+    if (this.o.vars.ipsec_auth === 'cert') {
+      // What apply --cert-bundle does on each node: the generated import script fills pluto's NSS database.
+      for (const n of this.nodes.values()) {
+        const nss = join(this.dir, 'pluto', n.name, 'nss');
+        mkdirSync(nss, { recursive: true });
+        sh('bash', [join(this.outDir, n.name, 'var/lib/tripleo-ipsec/import-certs.sh'), nss], { timeoutMs: 120_000 });
+      }
+    }
+    this.plutoStartedAt = Date.now();
+    for (const n of this.nodes.values()) n.pluto = startPluto(this.lab, n.ns, join(this.dir, 'pluto', n.name), n.ipsecdir, setup);
+  }
+
+  /** Start a node's pluto again (after it was killed: its stale pid file and socket go first). */
+  restartPluto(name: string) {
+    const n = this.nodes.get(name)!;
+    if (alive(n.pluto!.pid)) throw new Error(`pluto of ${name} is still running`);
+    for (const f of ['pluto.pid', 'pluto.ctl']) rmSync(join(n.pluto!.dir, 'run', f), { force: true });
+    const setup = this.opts.variant === 'both-initiate-uniqueids-no' ? '\tuniqueids=no\n' : '';
+    n.pluto = startPluto(this.lab, n.ns, n.pluto!.dir, n.ipsecdir, setup);
+  }
+
+  /** What Pacemaker does: the tunnel role where each VIP is, the fallback role on every other cluster node. */
+  async startVipTunnels(only?: string): Promise<void> {
+    const runs: Promise<void>[] = [];
+    for (const v of this.o.vips) {
+      for (const node of this.o.nodes.filter((x) => x.pacemaker && x.addresses[v.network] && (!only || x.name === only))) {
+        const n = this.nodes.get(node.name)!;
+        const holder = this.opts.holders[v.name] === node.name;
+        const params: Record<string, string> = holder
+          ? { tunnel: connNames.vipResponder(v.name), vip: v.address, fallbacktunnel: connNames.nodeToVip(v.name) }
+          : { tunnel: connNames.nodeToVip(v.name), vip: v.address, role: 'fallback' };
+        runs.push(
+          runAgentAsync(n.ns, 'start', { ...params, confdir: n.ipsecdir, ctlsocket: n.pluto!.ctl }, { OCF_RESKEY_CRM_meta_timeout: '60000' }).then((r) => {
+            if (r.code !== 0) throw new Error(`agent start ${params.tunnel} on ${node.name}: ${r.code} ${r.reason ?? r.stderr}`);
+          }),
+        );
+      }
+    }
+    await Promise.all(runs);
+  }
+
+  status(name: string): PlutoStatus {
+    const n = this.nodes.get(name)!;
+    const r = whack(this.lab, n.pluto!, ['--status'], 30_000);
+    return parsePlutoStatus(r.stdout);
+  }
+
+  /** Tunnels the plan gives a node: its node-to-node conns, and per VIP on its networks one (peer) or one per other node (holder). */
+  expectedTunnels(name: string): number {
+    const plan = this.result.plans.find((p) => p.node.name === name)!;
+    let n = plan.files.filter((f) => !f.confName.includes('-vip')).reduce((k, f) => k + f.conns.filter((c) => !c.name.startsWith('overcloud-clear-')).length, 0);
+    for (const v of this.o.vips) {
+      if (!plan.node.addresses[v.network]) continue;
+      n += this.opts.holders[v.name] === name ? this.o.nodes.filter((x) => x.name !== name && x.addresses[v.network]).length : 1;
+    }
+    return n;
+  }
+
+  saLine(name: string): SaLine {
+    const s = this.status(name);
+    return {
+      ike: { total: s.ikeSas.total, halfOpen: s.ikeSas.halfOpen ?? 0, open: s.ikeSas.open ?? 0, authenticated: s.ikeSas.authenticated },
+      ipsec: { total: s.ipsecSas.total, authenticated: s.ipsecSas.authenticated },
+    };
+  }
+
+  /** The node's SA counts are exactly what the guide wants for its tunnels. */
+  settled(name: string): boolean {
+    const want = this.expectedTunnels(name);
+    const l = this.saLine(name);
+    return l.ike.total === want && l.ike.authenticated === want && l.ike.halfOpen === 0 && l.ike.open === 0 && l.ipsec.total === want && l.ipsec.authenticated === want;
+  }
+
+  table(): string {
+    return [...this.nodes.keys()]
+      .map((name) => {
+        const l = this.saLine(name);
+        return `${name.padEnd(26)} tunnels ${String(this.expectedTunnels(name)).padStart(2)}  IKE SAs: total(${l.ike.total}), half-open(${l.ike.halfOpen}), open(${l.ike.open}), authenticated(${l.ike.authenticated})  IPsec SAs: total(${l.ipsec.total}), authenticated(${l.ipsec.authenticated})`;
+      })
+      .join('\n');
+  }
+
+  /** Milliseconds from pluto start until every node is settled. */
+  async waitSettled(timeoutMs: number): Promise<number> {
+    await waitFor('every node to settle', () => [...this.nodes.keys()].every((n) => this.settled(n)), timeoutMs, 1000).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${this.table()}`);
+    });
+    return Date.now() - this.plutoStartedAt;
+  }
+
+  /** Lines no pluto may ever log. */
+  plutoFailures(): string[] {
+    const out: string[] = [];
+    for (const n of this.nodes.values()) {
+      for (const l of plutoLog(n.pluto!).split('\n')) if (/ASSERTION FAILED|EXPECTATION FAILED/.test(l)) out.push(`${n.name}: ${l}`);
+    }
+    return out;
+  }
+
+  /** Nodes whose pluto is not running. */
+  deadPlutos(): string[] {
+    return [...this.nodes.values()].filter((n) => !alive(n.pluto!.pid)).map((n) => n.name);
+  }
+
+  /** tcpdump on the bridge (every frame between nodes crosses it). */
+  startCapture(file: string): void {
+    const proc = spawn('ip', ['netns', 'exec', this.lab.switchNs, 'tcpdump', '-i', 'br0', '-n', '-U', '-s', '128', '-w', file], { stdio: 'ignore' });
+    this.captures.push({ proc, file });
+    this.lab.onCleanup(() => proc.kill('SIGKILL'));
+    // tcpdump needs a moment before it sees packets.
+    waitForFile(file);
+  }
+
+  async stopCapture(): Promise<void> {
+    for (const c of this.captures.splice(0)) {
+      const done = new Promise((r) => c.proc.once('exit', r));
+      c.proc.kill('SIGINT');
+      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+    }
+  }
+
+  /**
+   * ping from the node's own address on the network of `to` (never from a VIP
+   * it holds: IPv6 source selection may pick the VIP, whose tunnel then
+   * carries the packet instead of the node-to-node one).
+   */
+  private pingArgs(fromNode: string, to: string, opts: { count?: number; size?: number; df?: boolean }): string[] {
+    const node = this.o.nodes.find((n) => n.name === fromNode)!;
+    const p = parseAddress(to)!;
+    const net = this.o.networks.find((n) => n.subnet && inSubnet(p, parseCidr(n.subnet)!));
+    const src = net ? node.addresses[net.name] : undefined;
+    const args = ['-n', '-q', '-c', String(opts.count ?? 2), '-i', '0.2', '-W', '3', ...(src ? ['-I', src] : [])];
+    if (opts.size !== undefined) args.push('-s', String(opts.size));
+    if (opts.df) args.push('-M', 'do');
+    return [...args, to];
+  }
+
+  ping(fromNode: string, to: string, opts: { count?: number; size?: number; df?: boolean } = {}) {
+    const n = this.nodes.get(fromNode)!;
+    return this.lab.exec(n.ns, 'ping', this.pingArgs(fromNode, to, opts), { allowFail: true, timeoutMs: 30_000 });
+  }
+
+  /** The same ping without blocking the event loop (several run at once). */
+  pingAsync(fromNode: string, to: string, opts: { count?: number; size?: number; df?: boolean } = {}): Promise<{ status: number | null; stdout: string }> {
+    const n = this.nodes.get(fromNode)!;
+    const args = ['netns', 'exec', n.ns, 'ping', ...this.pingArgs(fromNode, to, opts)];
+    to = args.pop()!;
+    return new Promise((resolve) => {
+      const p = spawn('ip', [...args, to], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout.on('data', (d) => (out += d));
+      p.stderr.on('data', (d) => (out += d));
+      const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
+      p.on('close', (code) => {
+        clearTimeout(t);
+        resolve({ status: code, stdout: out });
+      });
+    });
+  }
+
+  stopAll() {
+    for (const n of this.nodes.values()) if (n.pluto) stopPluto(n.pluto);
+    this.lab.cleanup();
+  }
+}
+
+function waitForFile(file: string) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      readFileSync(file);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`tcpdump did not start writing ${file}`);
+    }
+    sh('sleep', ['0.1']);
+  }
+  sh('sleep', ['0.5']);
+}
+
+export interface CapturedPacket {
+  line: string;
+  src: string;
+  dst: string;
+  /** 'ike', 'esp', 'nd' (ICMPv6 neighbour discovery), 'arp' or 'other' */
+  kind: 'ike' | 'esp' | 'nd' | 'arp' | 'other';
+}
+
+/** tcpdump's "addr.port" (IPv4: a fifth dotted part; IPv6: the part after the last dot). */
+function hostPort(s: string): [string, string | undefined] {
+  if (s.includes(':')) {
+    const i = s.lastIndexOf('.');
+    return i > 0 ? [s.slice(0, i), s.slice(i + 1)] : [s, undefined];
+  }
+  const parts = s.split('.');
+  return parts.length === 5 ? [parts.slice(0, 4).join('.'), parts[4]] : [s, undefined];
+}
+
+/** Read a capture with tcpdump -nn: one classified record per packet. */
+export function readCapture(file: string): CapturedPacket[] {
+  const out = sh('tcpdump', ['-nn', '-r', file], { timeoutMs: 60_000, allowFail: true }).stdout;
+  const pkts: CapturedPacket[] = [];
+  for (const line of out.split('\n')) {
+    if (!line.trim()) continue;
+    if (/ ARP, /.test(line)) {
+      pkts.push({ line, src: '', dst: '', kind: 'arp' });
+      continue;
+    }
+    const m = / (IP6?) (\S+) > (\S+): (.*)$/.exec(line);
+    if (!m) {
+      pkts.push({ line, src: '', dst: '', kind: 'other' });
+      continue;
+    }
+    const [src, sport] = hostPort(m[2]);
+    const [dst, dport] = hostPort(m[3]);
+    const rest = m[4];
+    let kind: CapturedPacket['kind'] = 'other';
+    if (/^ESP\(/.test(rest)) kind = 'esp';
+    else if (['500', '4500'].includes(sport ?? '') && ['500', '4500'].includes(dport ?? '')) kind = 'ike';
+    else if (/^ICMP6, (neighbor (solicitation|advertisement)|router (solicitation|advertisement)|multicast listener)/.test(rest)) kind = 'nd';
+    pkts.push({ line, src, dst, kind });
+  }
+  return pkts;
+}
+
+/**
+ * The sample overcloud cut to 2 controllers, 1 compute and 1 Ceph node (every
+ * network, every VIP, the IPv6 one included): for the modes and the DPD and
+ * MTU tests, where the full sample would only cost time.
+ */
+export function smallSampleInventory(dir: string): string {
+  const inv = parse(readFileSync(join(SAMPLE, 'inventory.yaml'), 'utf8'));
+  delete inv.Controller.hosts['overcloud-controller-2'];
+  delete inv.Compute.hosts['overcloud-novacompute-1'];
+  const p = join(dir, 'inventory-small.yaml');
+  writeFileSync(p, stringify(inv));
+  return p;
+}
