@@ -226,7 +226,10 @@ function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): 
             ['negotiationshunt', o.vars.ipsec_policy === 'private' ? 'drop' : 'passthrough'],
             ['failureshunt', o.vars.ipsec_policy === 'private' ? 'drop' : 'passthrough'],
             ['keyingtries', '1'],
-            ['retransmit-timeout', '2s'],
+            // private-or-clear falls back to clear quickly when a peer does not
+            // answer; private has nothing to fall back to, so it waits for a
+            // busy peer (2 s failed one pair in three in the data-plane guest).
+            ['retransmit-timeout', o.vars.ipsec_policy === 'private' ? '15s' : '2s'],
             ['auto', 'ondemand'],
           ],
         },

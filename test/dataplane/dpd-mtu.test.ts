@@ -26,7 +26,7 @@ describe('DPD and MTU through real tunnels', () => {
     oc = new DataplaneOvercloud(scratch.dir, { inventoryPath: smallSampleInventory(scratch.dir), holders: HOLDERS });
     oc.startPlutos();
     await oc.startVipTunnels();
-    await oc.waitSettled(180_000);
+    await oc.waitSettled(300_000);
   });
 
   afterAll(() => {

@@ -14,7 +14,7 @@ import { whack } from '../helpers/pluto.js';
 import { forEachLimit, recordMeasurement, trafficBytes } from './support.js';
 
 const HOLDERS = { internal_api: 'overcloud-controller-0', redis: 'overcloud-controller-0', storage: 'overcloud-controller-1', storage_mgmt: 'overcloud-controller-1' };
-const SETTLE_BOUND_MS = Number(process.env.DATAPLANE_SETTLE_BOUND_MS ?? 180_000);
+const SETTLE_BOUND_MS = Number(process.env.DATAPLANE_SETTLE_BOUND_MS ?? 360_000);
 const STEADY_MS = Number(process.env.DATAPLANE_STEADY_MS ?? 120_000);
 
 describe('the sample overcloud on a kernel with ESP (PSK, per-tunnel derived keys)', () => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DataplaneOvercloud, smallSampleInventory } from '../helpers/dataplane.js';
 import { scratchDir } from '../helpers/inputs.js';
 import { forEachLimit, recordMeasurement } from './support.js';
-import { plutoLog, whack } from '../helpers/pluto.js';
+import { plutoLog, waitFor, whack } from '../helpers/pluto.js';
 
 const HOLDERS = { internal_api: 'overcloud-controller-0', redis: 'overcloud-controller-0', storage: 'overcloud-controller-1', storage_mgmt: 'overcloud-controller-1' };
 
@@ -44,7 +44,7 @@ describe('keying modes on a kernel with ESP', () => {
       oc = new DataplaneOvercloud(scratch.dir, { inventoryPath: smallSampleInventory(scratch.dir), holders: HOLDERS, vars: mode.vars, caCreate: mode.caCreate });
       oc.startPlutos();
       await oc.startVipTunnels();
-      const ms = await oc.waitSettled(180_000);
+      const ms = await oc.waitSettled(300_000);
       console.log(`${mode.name}: settled in ${(ms / 1000).toFixed(1)} s\n${oc.table()}`);
       recordMeasurement(`settle ${mode.name}`, { ms, table: oc.table() });
       const failed = await allPings(oc);
@@ -57,12 +57,22 @@ describe('keying modes on a kernel with ESP', () => {
 
   it('opportunistic IPsec: traffic brings up exactly one IKE SA and one Child SA per pair of nodes that talk (anonymous: authby=null), the VIP tunnels settle beside them', async () => {
     scratch = scratchDir();
-    oc = new DataplaneOvercloud(scratch.dir, { inventoryPath: smallSampleInventory(scratch.dir), holders: HOLDERS, vars: { use_opportunistic_ipsec: true } });
+    const oe = new DataplaneOvercloud(scratch.dir, { inventoryPath: smallSampleInventory(scratch.dir), holders: HOLDERS, vars: { use_opportunistic_ipsec: true } });
+    oc = oe;
     oc.startPlutos();
     await oc.startVipTunnels();
+    const o = oc.o;
+    const oeConns = (name: string) => o.networks.filter((n) => o.nodes.some((p) => p.name !== name && p.addresses[n.name]) && o.nodes.find((x) => x.name === name)!.addresses[n.name]).length;
+    const vipTunnelsOf = (name: string) => oe.expectedTunnels(name) - oeConns(name);
+    await waitFor('the VIP tunnels to settle', () => o.nodes.every((n) => {
+      const l = oe.saLine(n.name);
+      return l.ike.halfOpen === 0 && l.ike.authenticated === vipTunnelsOf(n.name) && l.ipsec.authenticated === vipTunnelsOf(n.name);
+    }), 300_000, 1000);
     const t0 = Date.now();
+    // The first packet of a pair is held while its SA comes up (seconds under the guest's emulation).
     const failedFirst = await allPings(oc);
-    // The first packet of a pair is held while its SA comes up; the second round must all pass.
+    await waitFor('the opportunistic SAs to come up', () => o.nodes.every((n) => oe.saLine(n.name).ike.halfOpen === 0), 120_000, 1000);
+    // The second round must all pass.
     const failed = await allPings(oc);
     console.log(`opportunistic: first round ${failedFirst.length} failures, ${((Date.now() - t0) / 1000).toFixed(1)} s for both rounds\n${failed.join('\n')}\n${oc.table()}`);
     if (failed.length) {
@@ -75,12 +85,11 @@ describe('keying modes on a kernel with ESP', () => {
       console.log(whack(oc.lab, oc.nodes.get(from)!.pluto!, ['--status']).stdout.split('\n').filter((l) => l.includes(to) || /private|opportunistic/.test(l)).slice(0, 40).join('\n'));
     }
     expect(failed).toEqual([]);
-    const o = oc.o;
     for (const node of o.nodes) {
       const s = oc.status(node.name);
       // Opportunistic SAs: one per peer on each network (anonymous); VIP tunnels: as in the PSK mesh (authenticated).
       const oePeers = o.networks.reduce((k, net) => k + (node.addresses[net.name] ? o.nodes.filter((p) => p !== node && p.addresses[net.name]).length : 0), 0);
-      const vipTunnels = oc.expectedTunnels(node.name) - o.networks.filter((n) => node.addresses[n.name] && o.nodes.some((p) => p !== node && p.addresses[n.name])).length;
+      const vipTunnels = vipTunnelsOf(node.name);
       const line = `${node.name}: IKE ${JSON.stringify(s.ikeSas)} IPsec ${JSON.stringify(s.ipsecSas)}`;
       expect(s.ikeSas.halfOpen, line).toBe(0);
       expect(s.ikeSas.total, line).toBe(oePeers + vipTunnels);
