@@ -1,6 +1,7 @@
 // One benchmark report (Markdown and JSON in bench-results/): the agent
-// against the shell agent, generation at 50-1,000 nodes, and with --e2e the
-// failover times of the end-to-end cluster test.
+// against the shell agent, generation at 50-1,000 nodes, the data plane in
+// the guest (pluto start to a settled mesh; --no-dataplane leaves it out),
+// and with --e2e the failover times of the end-to-end cluster test.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,11 +19,19 @@ function e2eTimings(): Record<string, number> {
   return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
 }
 
+/** The guest's figures (scripts/bench-dataplane.ts writes bench-results/dataplane.*). */
+function dataplane(): { md: string; json: unknown } {
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/run-ts.mjs'), 'scripts/bench-dataplane.ts'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('the data-plane benchmark failed');
+  return { md: readFileSync(join(OUT, 'dataplane.md'), 'utf8'), json: JSON.parse(readFileSync(join(OUT, 'dataplane.json'), 'utf8')) };
+}
+
 function main() {
   mkdirSync(OUT, { recursive: true });
   const withE2e = process.argv.includes('--e2e');
   const agent = runAgentBench();
   const gen = runGenerateBench();
+  const dp = process.argv.includes('--no-dataplane') ? undefined : dataplane();
   const e2e = withE2e ? e2eTimings() : undefined;
   const md = [
     `# tripleo-ipsec benchmark report (${new Date().toISOString()}, node ${process.version})`,
@@ -34,13 +43,15 @@ function main() {
     '## generate',
     '',
     gen.md,
+    '',
+    ...(dp ? [dp.md.replace(/^# /, '## ')] : ['(data plane: npm run bench without --no-dataplane)']),
     ...(e2e
       ? ['', '## failover (test/e2e/cluster: command to last peer re-authenticated)', '', '| case | seconds |', '|---|---:|', ...Object.entries(e2e).map(([k, v]) => `| ${k} | ${v.toFixed(1)} |`)]
       : ['', '(failover times: npm run bench -- --e2e)']),
     '',
   ].join('\n');
   writeFileSync(join(OUT, 'report.md'), md);
-  writeFileSync(join(OUT, 'report.json'), JSON.stringify({ agent: agent.rows, generate: { baselineMs: gen.baselineMs, rows: gen.rows }, e2e }, null, 2));
+  writeFileSync(join(OUT, 'report.json'), JSON.stringify({ agent: agent.rows, generate: { baselineMs: gen.baselineMs, rows: gen.rows }, dataplane: dp?.json, e2e }, null, 2));
   console.log(md);
 }
 
