@@ -15,22 +15,28 @@ export interface AgentRun {
   ms: number;
 }
 
-export function runAgent(ns: string | undefined, action: string, params: Record<string, string>, extraEnv: Record<string, string> = {}, agent = AGENT): AgentRun {
+/** How Pacemaker calls the agent: a clean environment with OCF_* variables, in a node's namespace. */
+function agentCall(ns: string | undefined, action: string, params: Record<string, string>, extraEnv: Record<string, string>, agent: string) {
   const env: Record<string, string> = { PATH: CLEAN_PATH, OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: 'tripleo-ipsec-test', ...extraEnv };
   for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
-  const argv = ns ? ['ip', 'netns', 'exec', ns, agent, action] : [agent, action];
+  return { env, argv: ns ? ['ip', 'netns', 'exec', ns, agent, action] : [agent, action] };
+}
+
+function agentRun(code: number | null, stdout: string, stderr: string, startedAt: bigint): AgentRun {
+  const reasons = stderr.split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
+  return { code, stdout, stderr, reason: reasons.at(-1)?.slice('ocf-exit-reason:'.length), ms: Number(process.hrtime.bigint() - startedAt) / 1e6 };
+}
+
+export function runAgent(ns: string | undefined, action: string, params: Record<string, string>, extraEnv: Record<string, string> = {}, agent = AGENT): AgentRun {
+  const { env, argv } = agentCall(ns, action, params, extraEnv, agent);
   const t = process.hrtime.bigint();
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', env, timeout: 60_000 });
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  const reasons = (r.stderr ?? '').split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', reason: reasons.at(-1)?.slice('ocf-exit-reason:'.length), ms };
+  return agentRun(r.status, r.stdout ?? '', r.stderr ?? '', t);
 }
 
 /** runAgent without blocking the event loop: several agents at once, and vitest's worker keeps answering. */
 export function runAgentAsync(ns: string | undefined, action: string, params: Record<string, string>, extraEnv: Record<string, string> = {}, agent = AGENT): Promise<AgentRun> {
-  const env: Record<string, string> = { PATH: CLEAN_PATH, OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: 'tripleo-ipsec-test', ...extraEnv };
-  for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
-  const argv = ns ? ['ip', 'netns', 'exec', ns, agent, action] : [agent, action];
+  const { env, argv } = agentCall(ns, action, params, extraEnv, agent);
   const t = process.hrtime.bigint();
   return new Promise((resolve) => {
     const p = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -41,8 +47,7 @@ export function runAgentAsync(ns: string | undefined, action: string, params: Re
     const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
     p.on('close', (code) => {
       clearTimeout(timer);
-      const reasons = stderr.split('\n').filter((l) => l.startsWith('ocf-exit-reason:'));
-      resolve({ code, stdout, stderr, reason: reasons.at(-1)?.slice('ocf-exit-reason:'.length), ms: Number(process.hrtime.bigint() - t) / 1e6 });
+      resolve(agentRun(code, stdout, stderr, t));
     });
   });
 }

@@ -119,8 +119,9 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(a.out).toMatch(/installed iptables chain TRIPLEO-IPSEC/);
     expect(apply(B).code).toBe(0);
     const conf = readFileSync(join(root(A), 'etc/ipsec.conf'), 'utf8');
-    expect(conf).toContain('#\tuniqueids=yes # tripleo-ipsec-replaced');
-    expect(conf).toContain('\tuniqueids=no # tripleo-ipsec');
+    // The operator's uniqueids=yes is what we want (per-peer ids): left as it is.
+    expect(conf).toContain('\tuniqueids=yes\n');
+    expect(conf).not.toContain('uniqueids=no');
     expect(conf).toContain(`include ${root(A)}/etc/ipsec.d/*.conf # tripleo-ipsec`);
     expect(conf.startsWith("# operator's ipsec.conf\n")).toBe(true);
     expect(statSync(join(root(A), 'etc/ipsec.d/overcloud-internal_api.secrets')).mode & 0o777).toBe(0o600);
