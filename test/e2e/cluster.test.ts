@@ -117,6 +117,15 @@ describe('e2e: tunnels follow their VIP in a 3-node Pacemaker cluster', () => {
     const opts = writeInputs(scratch.dir, { inventory, networkData });
     const r = generate(opts);
     writeTreeAtomically(opts.outDir, r.eachFile());
+    // This machine's kernel cannot install ESP, and corosync runs on the tunnelled
+    // network: the responder ends' trap policies (auto=route) would catch the
+    // cluster's own traffic and hold it for Child SAs that can never be installed,
+    // so the cluster could not form. Here the cluster and IKE are under test; the
+    // trap policies and what the tunnels carry are the data-plane guest's
+    // (test/dataplane, a kernel with ESP).
+    for (const f of r.files.filter((x) => /\/etc\/ipsec\.d\/overcloud-[a-z_]+\.conf$/.test(x.path))) {
+      writeFileSync(join(opts.outDir, f.path), f.content.replace(/\tauto=route\n/g, '\tauto=add\n'));
+    }
     planFile = join(opts.outDir, 'cluster', 'pacemaker.json');
     await cluster.up(CONTROLLERS.map(([name, address]) => ({ name, address, ipsecd: join(opts.outDir, name, 'etc', 'ipsec.d') })));
     for (const n of cluster.nodes) {
