@@ -12,10 +12,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataplaneOvercloud, type DataplaneOptions } from '../test/helpers/dataplane.js';
+import { SAMPLE_VIP_HOLDERS, DataplaneOvercloud, type DataplaneOptions } from '../test/helpers/dataplane.js';
 
 const ROOT = join(__dirname, '..', '..');
-const HOLDERS = { internal_api: 'overcloud-controller-0', redis: 'overcloud-controller-0', storage: 'overcloud-controller-1', storage_mgmt: 'overcloud-controller-1' };
+const HOLDERS = SAMPLE_VIP_HOLDERS;
 const BOUND_MS = Number(process.env.BENCH_SETTLE_BOUND_MS ?? 240_000);
 const VARIANTS: NonNullable<DataplaneOptions['variant']>[] = ['shipped', 'both-initiate', 'both-initiate-uniqueids-no'];
 

@@ -35,9 +35,9 @@ export function withOurConfSettings(text: string, includeGlob: string): string {
     }
     out.push(line);
   }
-  // A `config setup` that holds only our marked lines is ours too.
   const include = `include ${includeGlob}`;
   if (!out.some((l) => l.trim() === include || l.trim() === `${include} ${MARK}`)) out.push(`${include} ${MARK}`);
+  // A `config setup` we added (earlier versions) that holds nothing now goes too.
   return out.filter((l, i) => !(l === `config setup ${MARK}` && !(out[i + 1] ?? '').startsWith('\t'))).join('\n') + '\n';
 }
 

@@ -4,12 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { espFraming, largestProtectedPacket, mtuAdvice } from '../../src/mtu.js';
 import { connNames } from '../../src/model/names.js';
-import { DataplaneOvercloud, smallSampleInventory } from '../helpers/dataplane.js';
+import { SAMPLE_VIP_HOLDERS, DataplaneOvercloud, smallSampleInventory } from '../helpers/dataplane.js';
 import { scratchDir } from '../helpers/inputs.js';
 import { waitFor } from '../helpers/pluto.js';
 import { recordMeasurement } from './support.js';
 
-const HOLDERS = { internal_api: 'overcloud-controller-0', redis: 'overcloud-controller-0', storage: 'overcloud-controller-1', storage_mgmt: 'overcloud-controller-1' };
+const HOLDERS = SAMPLE_VIP_HOLDERS;
 const LINK_MTU = 1500;
 // What the plan sets (src/plan/tunnels.ts): dpddelay 5 s. pluto 4.10 ignores
 // dpdtimeout for IKEv2; a liveness probe fails after retransmit-timeout (60 s,

@@ -3,12 +3,12 @@
 // certificates, and opportunistic IPsec (2 controllers, 1 compute, 1 Ceph
 // node; an IPv6 network and an IPv6 VIP among them).
 import { afterEach, describe, expect, it } from 'vitest';
-import { DataplaneOvercloud, smallSampleInventory } from '../helpers/dataplane.js';
+import { SAMPLE_VIP_HOLDERS, DataplaneOvercloud, smallSampleInventory } from '../helpers/dataplane.js';
 import { scratchDir } from '../helpers/inputs.js';
 import { forEachLimit, recordMeasurement } from './support.js';
 import { plutoLog, waitFor, whack } from '../helpers/pluto.js';
 
-const HOLDERS = { internal_api: 'overcloud-controller-0', redis: 'overcloud-controller-0', storage: 'overcloud-controller-1', storage_mgmt: 'overcloud-controller-1' };
+const HOLDERS = SAMPLE_VIP_HOLDERS;
 
 describe('keying modes on a kernel with ESP', () => {
   let oc: DataplaneOvercloud | undefined;
@@ -21,14 +21,8 @@ describe('keying modes on a kernel with ESP', () => {
   });
 
   async function allPings(o: DataplaneOvercloud): Promise<string[]> {
-    const jobs: [string, string][] = [];
-    for (const net of o.o.networks) {
-      const on = o.o.nodes.filter((n) => n.addresses[net.name]);
-      for (const a of on) for (const b of on) if (a.name < b.name) jobs.push([a.name, b.addresses[net.name]]);
-    }
-    for (const v of o.o.vips) for (const n of o.o.nodes) if (n.addresses[v.network] && HOLDERS[v.name as keyof typeof HOLDERS] !== n.name) jobs.push([n.name, v.address]);
     const failed: string[] = [];
-    await forEachLimit(jobs, 4, async ([from, to]) => {
+    await forEachLimit(o.pingPlan(), 4, async ({ from, to }) => {
       const r = await o.pingAsync(from, to, { count: 3 });
       if (r.status !== 0) failed.push(`${from} -> ${to}: ${r.stdout.trim().split('\n').pop()}`);
     });
@@ -52,7 +46,7 @@ describe('keying modes on a kernel with ESP', () => {
       expect(failed).toEqual([]);
       for (const name of oc.nodes.keys()) expect(oc.settled(name), `${name}\n${oc.table()}`).toBe(true);
       expect(oc.plutoFailures()).toEqual([]);
-    });
+    }, 420_000);
   }
 
   it('opportunistic IPsec: traffic brings up exactly one IKE SA and one Child SA per pair of nodes that talk (anonymous: authby=null), the VIP tunnels settle beside them', async () => {
@@ -99,5 +93,5 @@ describe('keying modes on a kernel with ESP', () => {
     }
     recordMeasurement('opportunistic', { table: oc.table() });
     expect(oc.plutoFailures()).toEqual([]);
-  });
+  }, 420_000);
 });

@@ -1,6 +1,7 @@
 // Running the built agent as Pacemaker would: a clean environment, OCF_*
 // variables, inside a node's namespace.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { shAsync } from './netns.js';
 import { join } from 'node:path';
 
 export const AGENT = join(__dirname, '..', '..', 'agents', 'ipsec');
@@ -35,19 +36,9 @@ export function runAgent(ns: string | undefined, action: string, params: Record<
 }
 
 /** runAgent without blocking the event loop: several agents at once, and vitest's worker keeps answering. */
-export function runAgentAsync(ns: string | undefined, action: string, params: Record<string, string>, extraEnv: Record<string, string> = {}, agent = AGENT): Promise<AgentRun> {
+export async function runAgentAsync(ns: string | undefined, action: string, params: Record<string, string>, extraEnv: Record<string, string> = {}, agent = AGENT): Promise<AgentRun> {
   const { env, argv } = agentCall(ns, action, params, extraEnv, agent);
   const t = process.hrtime.bigint();
-  return new Promise((resolve) => {
-    const p = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve(agentRun(code, stdout, stderr, t));
-    });
-  });
+  const r = await shAsync(argv[0], argv.slice(1), { env, timeoutMs: 120_000 });
+  return agentRun(r.status, r.stdout, r.stderr, t);
 }

@@ -15,12 +15,15 @@ import { connNames } from '../../src/model/names.js';
 import type { Overcloud } from '../../src/model/types.js';
 import { inSubnet, parseAddress, parseCidr } from '../../src/model/addresses.js';
 import { runAgentAsync } from './agent.js';
-import { Lab, sh } from './netns.js';
+import { Lab, sh, shAsync } from './netns.js';
 import { prefixOf, type NodeLab } from './overcloudLab.js';
 import { alive, plutoLog, startPluto, stopPluto, waitFor, whack } from './pluto.js';
 import { TEST_PSK } from './inputs.js';
 
 export const SAMPLE = join(__dirname, '..', '..', 'examples', 'sample-overcloud');
+
+/** The sample's VIPs on two controllers (one IPv6 VIP among them), as the data-plane tests place them. */
+export const SAMPLE_VIP_HOLDERS = { internal_api: 'overcloud-controller-0', redis: 'overcloud-controller-0', storage: 'overcloud-controller-1', storage_mgmt: 'overcloud-controller-1' };
 
 /**
  * What to run. `variant` rewrites the generated files to measure a cause:
@@ -95,8 +98,12 @@ export class DataplaneOvercloud {
   }
 
   /** Start every pluto at once (deploy step 1 runs on all nodes together). */
+  /** config setup lines for every pluto of this run. */
+  private get plutoSetup(): string {
+    return this.opts.variant === 'both-initiate-uniqueids-no' ? '\tuniqueids=no\n' : '';
+  }
+
   startPlutos() {
-    const setup = this.opts.variant === 'both-initiate-uniqueids-no' ? '\tuniqueids=no\n' : '';
     if (this.o.vars.ipsec_auth === 'cert') {
       // What apply --cert-bundle does on each node: the generated import script fills pluto's NSS database.
       for (const n of this.nodes.values()) {
@@ -106,7 +113,7 @@ export class DataplaneOvercloud {
       }
     }
     this.plutoStartedAt = Date.now();
-    for (const n of this.nodes.values()) n.pluto = startPluto(this.lab, n.ns, join(this.dir, 'pluto', n.name), n.ipsecdir, setup);
+    for (const n of this.nodes.values()) n.pluto = startPluto(this.lab, n.ns, join(this.dir, 'pluto', n.name), n.ipsecdir, this.plutoSetup);
   }
 
   /** Start a node's pluto again (after it was killed: its stale pid file and socket go first). */
@@ -114,8 +121,7 @@ export class DataplaneOvercloud {
     const n = this.nodes.get(name)!;
     if (alive(n.pluto!.pid)) throw new Error(`pluto of ${name} is still running`);
     for (const f of ['pluto.pid', 'pluto.ctl']) rmSync(join(n.pluto!.dir, 'run', f), { force: true });
-    const setup = this.opts.variant === 'both-initiate-uniqueids-no' ? '\tuniqueids=no\n' : '';
-    n.pluto = startPluto(this.lab, n.ns, n.pluto!.dir, n.ipsecdir, setup);
+    n.pluto = startPluto(this.lab, n.ns, n.pluto!.dir, n.ipsecdir, this.plutoSetup);
   }
 
   /** What Pacemaker does: the tunnel role where each VIP is, the fallback role on every other cluster node. */
@@ -240,21 +246,27 @@ export class DataplaneOvercloud {
   }
 
   /** The same ping without blocking the event loop (several run at once). */
-  pingAsync(fromNode: string, to: string, opts: { count?: number; size?: number; df?: boolean } = {}): Promise<{ status: number | null; stdout: string }> {
+  async pingAsync(fromNode: string, to: string, opts: { count?: number; size?: number; df?: boolean } = {}): Promise<{ status: number | null; stdout: string }> {
     const n = this.nodes.get(fromNode)!;
-    const args = ['netns', 'exec', n.ns, 'ping', ...this.pingArgs(fromNode, to, opts)];
-    to = args.pop()!;
-    return new Promise((resolve) => {
-      const p = spawn('ip', [...args, to], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      p.stdout.on('data', (d) => (out += d));
-      p.stderr.on('data', (d) => (out += d));
-      const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
-      p.on('close', (code) => {
-        clearTimeout(t);
-        resolve({ status: code, stdout: out });
-      });
-    });
+    const r = await shAsync('ip', ['netns', 'exec', n.ns, 'ping', ...this.pingArgs(fromNode, to, opts)]);
+    return { status: r.status, stdout: r.stdout + r.stderr };
+  }
+
+  /** One ping per node pair on every network (from the name that sorts first) and from every node but the holder to every VIP, with the conn that must carry it. */
+  pingPlan(): { from: string; to: string; conn: string; what: string }[] {
+    const jobs: { from: string; to: string; conn: string; what: string }[] = [];
+    for (const net of this.o.networks) {
+      const on = this.o.nodes.filter((n) => n.addresses[net.name]);
+      for (const a of on) for (const b of on) {
+        if (a.name < b.name) jobs.push({ from: a.name, to: b.addresses[net.name], conn: connNames.nodeToNode(net.name, b.name), what: `${a.name} -> ${b.name} on ${net.name}` });
+      }
+    }
+    for (const v of this.o.vips) {
+      for (const n of this.o.nodes.filter((x) => x.addresses[v.network] && x.name !== this.opts.holders[v.name])) {
+        jobs.push({ from: n.name, to: v.address, conn: connNames.nodeToVip(v.name), what: `${n.name} -> VIP ${v.name} ${v.address}` });
+      }
+    }
+    return jobs;
   }
 
   stopAll() {

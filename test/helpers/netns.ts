@@ -2,7 +2,7 @@
 // namespace of its own (nothing touches the machine's own network).
 // Every namespace name starts with a prefix unique to this test process;
 // cleanup deletes exactly what was created, even after a failure.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export function sh(cmd: string, args: string[], opts: { timeoutMs?: number; allowFail?: boolean; input?: string } = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 15_000, input: opts.input });
@@ -10,6 +10,22 @@ export function sh(cmd: string, args: string[], opts: { timeoutMs?: number; allo
     throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}${r.error ? ` (${r.error.message})` : ''}: ${r.stderr}`);
   }
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+/** sh without blocking the event loop: never rejects; killed after `timeoutMs`. */
+export function shAsync(cmd: string, args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: opts.env } : {}) });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    p.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }
 
 let counter = 0;
