@@ -50,8 +50,10 @@ export interface HostSummary {
   role: string;
   pacemaker: boolean;
   nodeToNode: number;
-  vipResponders: number;
-  nodeToVip: number;
+  /** this node's ends of VIP tunnels (one per VIP on its networks) */
+  vipTunnels: number;
+  /** VIP ends towards peers, started only while this node holds the VIP */
+  vipHolderEnds: number;
   opportunistic: number;
   files: number;
 }
@@ -136,15 +138,16 @@ export function generate(opts: GenerateOptions): GenerateResult {
   const nodes = overcloud.nodes.filter((n) => wanted.size === 0 || wanted.has(n.name));
   // Filled in as each host is planned and rendered (see eachFile).
   const hosts: HostSummary[] = nodes.map((n) => ({
-    host: n.name, role: n.role, pacemaker: n.pacemaker, nodeToNode: 0, vipResponders: 0, nodeToVip: 0, opportunistic: 0, files: 0,
+    host: n.name, role: n.role, pacemaker: n.pacemaker, nodeToNode: 0, vipTunnels: 0, vipHolderEnds: 0, opportunistic: 0, files: 0,
   }));
   const summarize = (h: HostSummary, plan: HostPlan, files: number) => {
     const conns = plan.files.flatMap((f) => f.conns.map((c) => c.name));
     const oe = overcloud!.vars.use_opportunistic_ipsec;
-    h.nodeToNode = oe ? 0 : conns.filter((c) => !c.endsWith('-vip-tunnel')).length;
-    h.vipResponders = conns.filter((c) => c.endsWith('-vip-tunnel') && !c.endsWith('-node-to-vip-tunnel')).length;
-    h.nodeToVip = conns.filter((c) => c.endsWith('-node-to-vip-tunnel')).length;
-    h.opportunistic = oe ? conns.length : 0;
+    const vip = conns.filter((c) => /-vip-tunnel(?:-to-|$)/.test(c));
+    h.nodeToNode = oe ? 0 : conns.length - vip.length;
+    h.vipTunnels = vip.filter((c) => c.endsWith('-vip-tunnel')).length;
+    h.vipHolderEnds = vip.length - h.vipTunnels;
+    h.opportunistic = oe ? conns.length - vip.length : 0;
     h.files = files;
   };
   const firewall = !overcloud.vars.ipsec_skip_firewall_rules;

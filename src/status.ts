@@ -1,9 +1,9 @@
 // One view of the cluster's tunnels for an operator: per VIP, where the VIP
-// and its tunnel run and whether they agree; per node, SA counts and the
-// tunnels that are down; failed actions with their reasons.
+// and its tunnel run, whether they agree, and which nodes hold an
+// authenticated tunnel with the holder; per node, SA counts and the tunnels
+// that are down; failed actions with their reasons.
 import type { CrmMon } from './pacemaker/crmMon.js';
 import type { PacemakerPlan } from './plan/pacemaker.js';
-import { cloneId } from './plan/pacemaker.js';
 import { connsWithIkeSa, type PlutoStatus, type SaCounts } from './libreswan/status.js';
 
 export interface VipView {
@@ -14,7 +14,8 @@ export interface VipView {
   tunnelResource: string;
   tunnelNode: string | null;
   agree: boolean;
-  fallbackNodes: string[];
+  /** Every other node on the VIP's network: authenticated with the holder, or null when no status tells. */
+  peers: { node: string; authenticated: boolean | null }[];
 }
 
 export interface NodeView {
@@ -46,10 +47,8 @@ export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string,
   for (const [vip, vipResource] of Object.entries(plan.vipResources)) {
     const tunnel = plan.resources.find((r) => !r.clone && r.params.vip !== undefined && r.id === `tripleo-ipsec-${vip}`);
     if (!tunnel) continue;
-    const fallback = plan.resources.find((r) => r.clone && r.id === `tripleo-ipsec-${vip}-fallback`);
     const vipNodes = where(mon, vipResource);
     const tunnelNodes = where(mon, tunnel.id);
-    const fallbackNodes = fallback ? mon.resources.filter((r) => r.clone === cloneId(fallback.id) && r.active).flatMap((r) => r.nodes).sort() : [];
     const v: VipView = {
       vip,
       address: tunnel.params.vip,
@@ -58,15 +57,21 @@ export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string,
       tunnelResource: tunnel.id,
       tunnelNode: tunnelNodes[0] ?? null,
       agree: vipNodes.length === 1 && tunnelNodes.length === 1 && vipNodes[0] === tunnelNodes[0],
-      fallbackNodes,
+      peers: [],
     };
     if (!v.vipNode) problems.push(`${vipResource} (${vip} VIP) is not running`);
     if (!v.tunnelNode) problems.push(`${tunnel.id} is not running`);
     if (v.vipNode && v.tunnelNode && !v.agree) problems.push(`${tunnel.id} runs on ${v.tunnelNode} but ${vipResource} on ${v.vipNode}`);
-    if (v.vipNode && fallbackNodes.includes(v.vipNode)) problems.push(`${fallback!.id} runs on the VIP holder ${v.vipNode}`);
-    if (pluto.size && v.tunnelNode && pluto.has(v.tunnelNode)) {
-      const s = pluto.get(v.tunnelNode)!;
-      if (!s.conns.get(tunnel.params.tunnel)?.oriented) problems.push(`${v.tunnelNode}: conn ${tunnel.params.tunnel} is not oriented`);
+    // The holder's end towards each peer is conn <tunnel>-to-<peer>: its IKE SA is that peer's tunnel.
+    const holder = v.tunnelNode;
+    const hs = holder ? pluto.get(holder) : undefined;
+    const prefix = `${tunnel.params.tunnel}-to-`;
+    const up = hs ? connsWithIkeSa(hs) : new Set<string>();
+    const peerNames = plan.vipPeers[vip]?.length ? plan.vipPeers[vip] : hs ? [...hs.conns.keys()].filter((c) => c.startsWith(prefix)).map((c) => c.slice(prefix.length)) : [];
+    for (const peer of peerNames.filter((p) => p !== holder).sort()) {
+      const authenticated = hs ? up.has(`${prefix}${peer}`) : null;
+      v.peers.push({ node: peer, authenticated });
+      if (authenticated === false) problems.push(`${peer} holds no authenticated tunnel with the ${vip} VIP ${v.address} on its holder ${holder}`);
     }
     vips.push(v);
   }
@@ -75,8 +80,8 @@ export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string,
     if (!n.online) problems.push(`node ${n.name} is offline`);
     if (!s) return { node: n.name, online: n.online, standby: n.standby, ikeSas: null, ipsecSas: null, down: [] };
     const up = connsWithIkeSa(s);
-    // A responder (…-vip-tunnel) waits for peers; every other loaded conn should have an IKE SA.
-    const down = [...s.conns.keys()].filter((c) => !up.has(c) && !(c.endsWith('-vip-tunnel') && !c.endsWith('-node-to-vip-tunnel'))).sort();
+    // VIP tunnels are judged per VIP above (a node's own end has no SA while it holds the VIP itself).
+    const down = [...s.conns.keys()].filter((c) => !up.has(c) && !/-vip-tunnel(?:-to-|$)/.test(c)).sort();
     for (const c of down) problems.push(`${n.name}: tunnel ${c} has no established IKE SA`);
     if (s.ikeSas.authenticated < s.ikeSas.total) problems.push(`${n.name}: ${s.ikeSas.total - s.ikeSas.authenticated} IKE SA(s) not authenticated`);
     return { node: n.name, online: n.online, standby: n.standby, ikeSas: s.ikeSas, ipsecSas: s.ipsecSas, down };
@@ -89,9 +94,11 @@ export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string,
 
 export function renderStatus(r: StatusReport): string {
   const lines: string[] = [];
-  lines.push('VIP             address                 VIP on      tunnel on   agree  fallback on');
+  lines.push('VIP             address                 VIP on      tunnel on   agree  peers authenticated');
   for (const v of r.vips) {
-    lines.push(`${v.vip.padEnd(15)} ${v.address.padEnd(23)} ${String(v.vipNode ?? '-').padEnd(11)} ${String(v.tunnelNode ?? '-').padEnd(11)} ${(v.agree ? 'yes' : 'NO').padEnd(6)} ${v.fallbackNodes.join(',') || '-'}`);
+    const known = v.peers.filter((p) => p.authenticated !== null);
+    const peers = known.length ? `${known.filter((p) => p.authenticated).length}/${v.peers.length}` : v.peers.length ? `?/${v.peers.length}` : '-';
+    lines.push(`${v.vip.padEnd(15)} ${v.address.padEnd(23)} ${String(v.vipNode ?? '-').padEnd(11)} ${String(v.tunnelNode ?? '-').padEnd(11)} ${(v.agree ? 'yes' : 'NO').padEnd(6)} ${peers}`);
   }
   lines.push('', 'node        online  IKE SAs (auth/total)  IPsec SAs  down');
   for (const n of r.nodes) {
@@ -99,6 +106,6 @@ export function renderStatus(r: StatusReport): string {
     lines.push(`${n.node.padEnd(11)} ${(n.online ? (n.standby ? 'standby' : 'yes') : 'NO').padEnd(7)} ${ike.padEnd(21)} ${String(n.ipsecSas?.total ?? 'n/a').padEnd(10)} ${n.down.join(', ') || '-'}`);
   }
   for (const f of r.failedActions) lines.push(`failed: ${f.task} ${f.resource} on ${f.node}: ${f.exitReason || f.exitStatus}`);
-  lines.push('', r.ok ? 'OK: every tunnel follows its VIP and every tunnel is up' : `PROBLEMS:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`);
+  lines.push('', r.ok ? 'OK: every tunnel follows its VIP, every node is authenticated with each VIP\'s holder, every tunnel is up' : `PROBLEMS:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`);
   return lines.join('\n') + '\n';
 }

@@ -1,9 +1,17 @@
 // What each OCF action does. Every path ends in an OCF code; every failure
 // carries one reason an operator can act on.
-import { parsePlutoStatus } from '../libreswan/status.js';
-import { isLocalAddress, udpListening } from './localnet.js';
+//
+// The resource runs where the VIP is. Its state is a link in rundir to the
+// holder file (the VIP's ends towards every peer, auto=start): ipsec.conf
+// includes rundir, so a pluto restarted on the holder starts those ends
+// itself, and after a reboot (rundir is on tmpfs) no node believes it holds
+// the VIP. The peers' ends are loaded by apply and pluto, never by Pacemaker,
+// so nothing a peer's cluster stack does can take its tunnel down.
+import { lstatSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { ikeStatesByConn } from '../libreswan/status.js';
+import { isLocalAddress } from './localnet.js';
 import { OCF, OcfExit, log, type OcfCode } from './ocf.js';
-import { confFileDefining, libreswanInstalled, type Params } from './params.js';
+import { connNamesIn, confFileDefining, holderFiles, libreswanInstalled, type Params } from './params.js';
 import { PlutoCtl } from './plutoctl.js';
 
 export interface Context {
@@ -14,57 +22,89 @@ export interface Context {
   checkLevel: number;
 }
 
-function sleepMs(ms: number) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.max(0, ms));
-}
-
-const POLL_MS = 50;
-
-/** validate-all: the parameters (already checked), the conn's definition, the tools. */
+/** validate-all: the parameters (already checked), both conn files, the tools. */
 export function validateAll(p: Params): OcfCode {
   if (!libreswanInstalled()) throw new OcfExit(OCF.ERR_INSTALLED, 'libreswan is not installed (no /usr/libexec/ipsec/whack)');
+  if (p.role === 'retired') return OCF.SUCCESS;
   confFileDefining(p.confdir, p.tunnel);
-  if (p.role === 'tunnel' && p.fallbacktunnel) confFileDefining(p.confdir, p.fallbacktunnel);
+  connNamesIn(holderFiles(p).file);
   return OCF.SUCCESS;
+}
+
+/** Whether rundir holds our link to the holder file: "this node holds the VIP's tunnel". */
+function linked(p: Params): boolean {
+  const { file, link } = holderFiles(p);
+  try {
+    return lstatSync(link).isSymbolicLink() && readlinkSync(link) === file;
+  } catch {
+    return false;
+  }
+}
+
+function link(p: Params) {
+  const { file, link } = holderFiles(p);
+  mkdirSync(p.rundir, { recursive: true, mode: 0o700 });
+  const tmp = `${link}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  symlinkSync(file, tmp);
+  renameSync(tmp, link);
+}
+
+function unlink(p: Params) {
+  rmSync(holderFiles(p).link, { force: true });
+}
+
+// A resource of the clone earlier versions ran on every node but the holder:
+// it does nothing now, and keeps its started/stopped state in rundir until
+// `tripleo-ipsec pacemaker apply` removes it.
+const retiredMarker = (p: Params) => `${p.rundir}/retired-${p.tunnel}`;
+function retired(action: 'start' | 'stop' | 'monitor', p: Params): OcfCode {
+  const marker = retiredMarker(p);
+  if (action === 'start') {
+    mkdirSync(p.rundir, { recursive: true, mode: 0o700 });
+    symlinkSync('/dev/null', `${marker}.${process.pid}`);
+    renameSync(`${marker}.${process.pid}`, marker);
+    log.warn(`role=fallback is no longer used (peers keep their VIP tunnel without Pacemaker); run tripleo-ipsec pacemaker apply to remove this resource`);
+    return OCF.SUCCESS;
+  }
+  if (action === 'stop') {
+    rmSync(marker, { force: true });
+    return OCF.SUCCESS;
+  }
+  try {
+    lstatSync(marker);
+    return OCF.SUCCESS;
+  } catch {
+    return OCF.NOT_RUNNING;
+  }
 }
 
 // ---- monitor -------------------------------------------------------------
 
 export function monitor(ctx: Context): OcfCode {
   const { params: p, pluto } = ctx;
-  if (!libreswanInstalled()) {
-    if (ctx.probe) return OCF.NOT_RUNNING;
-    throw new OcfExit(OCF.ERR_INSTALLED, 'libreswan is not installed');
+  if (p.role === 'retired') return retired('monitor', p);
+  if (!linked(p)) return OCF.NOT_RUNNING;
+  if (!libreswanInstalled()) throw new OcfExit(OCF.ERR_INSTALLED, 'libreswan is not installed');
+  if (!isLocalAddress(p.vip)) throw new OcfExit(OCF.ERR_GENERIC, `the VIP's tunnel is started here but VIP ${p.vip} is not on this node`);
+  const conns = connNamesIn(holderFiles(p).file);
+  // The first and the last conn: pluto lost them if it restarted without rundir (each query ~2 ms).
+  for (const name of new Set([conns[0], conns[conns.length - 1]])) {
+    const loaded = pluto.connLoaded(name);
+    if (loaded === 'no-pluto') throw new OcfExit(OCF.ERR_GENERIC, `pluto is not running (no answer on ${p.ctlsocket})`);
+    if (loaded === 'no') throw new OcfExit(OCF.ERR_GENERIC, `conn ${name} is not loaded (pluto restarted without ${p.rundir} in ipsec.conf?)`);
   }
-  const loaded = pluto.connLoaded(p.tunnel);
-  if (loaded !== 'yes') {
-    log.debug(`conn ${p.tunnel}: ${loaded === 'no-pluto' ? 'pluto is not running' : 'not loaded'}`);
-    return OCF.NOT_RUNNING;
-  }
-  const vipHere = isLocalAddress(p.vip);
-  if (p.role === 'fallback') {
-    if (vipHere) throw new OcfExit(OCF.ERR_GENERIC, `fallback conn ${p.tunnel} is loaded on the node that holds ${p.vip}`);
-    if (ctx.checkLevel >= 10) requireIkeSa(ctx);
-    return OCF.SUCCESS;
-  }
-  if (!vipHere) throw new OcfExit(OCF.ERR_GENERIC, `conn ${p.tunnel} is loaded but VIP ${p.vip} is not on this node`);
-  if (!udpListening(p.vip)) throw new OcfExit(OCF.ERR_GENERIC, `conn ${p.tunnel} is not oriented: pluto is not listening on ${p.vip}`);
   if (ctx.checkLevel >= 10) {
-    const s = parsePlutoStatus(pluto.status());
-    if (!s.conns.get(p.tunnel)?.oriented) throw new OcfExit(OCF.ERR_GENERIC, `pluto reports conn ${p.tunnel} unoriented`);
+    const states = ikeStatesByConn(pluto.showStates());
+    const none = conns.filter((c) => !states.has(c));
+    if (none.length) throw new OcfExit(OCF.ERR_GENERIC, `no IKE SA, not even a negotiating one, for ${none.length} of ${conns.length} peer(s): ${none.slice(0, 3).join(', ')}`);
   }
   return OCF.SUCCESS;
 }
 
-function requireIkeSa(ctx: Context) {
-  const s = parsePlutoStatus(ctx.pluto.status());
-  const ok = s.states.some((x) => x.conn === ctx.params.tunnel && x.kind === 'ike' && x.established);
-  if (!ok) throw new OcfExit(OCF.ERR_GENERIC, `conn ${ctx.params.tunnel} has no established IKE SA with ${ctx.params.vip}`);
-}
+// ---- start / stop ----------------------------------------------------------
 
-// ---- start / stop: tunnel role (on the VIP holder) ------------------------
-
-/** Whether the conn is loaded; fails when libreswan or pluto is missing (one whack call answers both). */
+/** Whether the node's own end is loaded; fails when libreswan or pluto is missing (one whack call answers both). */
 function requirePluto(ctx: Context): 'yes' | 'no' {
   if (!libreswanInstalled()) throw new OcfExit(OCF.ERR_INSTALLED, 'libreswan is not installed');
   const loaded = ctx.pluto.connLoaded(ctx.params.tunnel);
@@ -72,63 +112,58 @@ function requirePluto(ctx: Context): 'yes' | 'no' {
   return loaded;
 }
 
-function waitUntil(ctx: Context, what: string, ok: () => boolean) {
-  for (;;) {
-    if (ok()) return;
-    if (ctx.pluto.deadline.remaining() < POLL_MS) throw new OcfExit(OCF.ERR_GENERIC, `timed out waiting for ${what}`);
-    sleepMs(POLL_MS);
-  }
-}
-
-function startTunnel(ctx: Context): OcfCode {
+export function start(ctx: Context): OcfCode {
   const { params: p, pluto } = ctx;
-  const file = confFileDefining(p.confdir, p.tunnel);
+  if (p.role === 'retired') return retired('start', p);
+  const { file } = holderFiles(p);
+  const conns = connNamesIn(file);
   if (!isLocalAddress(p.vip)) {
     throw new OcfExit(OCF.ERR_GENERIC, `VIP ${p.vip} is not on this node; order this resource after the VIP and colocate it with it`);
   }
-  const loaded = requirePluto(ctx);
-  // pluto 4.10 aborts if it starts listening on the VIP while its own conn to the VIP negotiates.
-  if (p.fallbacktunnel) pluto.deleteConn(p.fallbacktunnel);
-  if (loaded === 'no') pluto.addConn(file, p.tunnel);
-  if (!udpListening(p.vip)) pluto.listen();
-  waitUntil(ctx, `pluto to listen on ${p.vip} with conn ${p.tunnel} loaded`, () => udpListening(p.vip) && pluto.connLoaded(p.tunnel) === 'yes');
-  log.info(`conn ${p.tunnel} loaded and oriented on ${p.vip}`);
+  // This node's own end may still carry the previous holder's SA, whose policy
+  // would send this node's traffic for its own VIP away to that node.
+  if (requirePluto(ctx) === 'yes') pluto.terminate(p.tunnel);
+  else pluto.addConns(confFileDefining(p.confdir, p.tunnel), [p.tunnel]);
+  // Linked before anything starts: a pluto that restarts from here on starts the ends itself.
+  link(p);
+  pluto.addConns(file, conns.filter((c) => pluto.connLoaded(c) !== 'yes'));
+  // One initiator per conn: a conn pluto already started (it restarted with the link) is left to finish.
+  const states = ikeStatesByConn(pluto.showStates());
+  const toStart = conns.filter((c) => !states.has(c));
+  for (const c of toStart) pluto.initiateAsync(c);
+  log.info(`VIP ${p.vip}: ${conns.length} peer(s), ${toStart.length} initiated, ${conns.length - toStart.length} already negotiating or up`);
   return OCF.SUCCESS;
-}
-
-function stopTunnel(ctx: Context): OcfCode {
-  const { params: p, pluto } = ctx;
-  if (!libreswanInstalled() || pluto.connLoaded(p.tunnel) !== 'yes') return OCF.SUCCESS;
-  // Deleted while the VIP is still here: the IKE Delete reaches every peer.
-  pluto.deleteConn(p.tunnel);
-  waitUntil(ctx, `conn ${p.tunnel} to be deleted`, () => pluto.connLoaded(p.tunnel) !== 'yes');
-  log.info(`conn ${p.tunnel} deleted`);
-  return OCF.SUCCESS;
-}
-
-// ---- start / stop: fallback role (everywhere but the VIP holder) ----------
-
-function startFallback(ctx: Context): OcfCode {
-  const { params: p, pluto } = ctx;
-  const file = confFileDefining(p.confdir, p.tunnel);
-  if (isLocalAddress(p.vip)) {
-    throw new OcfExit(OCF.ERR_GENERIC, `VIP ${p.vip} is on this node; the fallback runs only where the VIP is not (anti-colocate it)`);
-  }
-  const loaded = requirePluto(ctx);
-  // Forget the VIP if pluto still listens on it from when it was ours; else the initiation fails at once.
-  if (udpListening(p.vip)) pluto.listen();
-  if (loaded === 'no') pluto.addConn(file, p.tunnel);
-  pluto.initiateAsync(p.tunnel);
-  log.info(`conn ${p.tunnel} loaded and initiating to ${p.vip}`);
-  return OCF.SUCCESS;
-}
-
-const stopFallback = stopTunnel;
-
-export function start(ctx: Context): OcfCode {
-  return ctx.params.role === 'fallback' ? startFallback(ctx) : startTunnel(ctx);
 }
 
 export function stop(ctx: Context): OcfCode {
-  return ctx.params.role === 'fallback' ? stopFallback(ctx) : stopTunnel(ctx);
+  const { params: p, pluto } = ctx;
+  if (p.role === 'retired') return retired('stop', p);
+  // What start loaded is what the link names, whatever the parameters say now.
+  const { file, link } = holderFiles(p);
+  let started = file;
+  try {
+    started = readlinkSync(link);
+  } catch {
+    /* not linked: the parameters' file */
+  }
+  // Unlinked first: a pluto restarting from here on does not start the ends again.
+  unlink(p);
+  if (!libreswanInstalled() || !pluto.socketPresent()) return OCF.SUCCESS;
+  let conns: string[];
+  try {
+    conns = connNamesIn(started);
+  } catch (e) {
+    // No holder file: nothing of ours can have been loaded from it.
+    if (e instanceof OcfExit && e.code === OCF.ERR_CONFIGURED) return OCF.SUCCESS;
+    throw e;
+  }
+  // Deleted while the VIP is still here (the resource stops before the VIP): every peer gets an IKE Delete.
+  let deleted = 0;
+  for (const c of conns) {
+    if (pluto.connLoaded(c) !== 'yes') continue;
+    pluto.deleteConn(c);
+    deleted++;
+  }
+  log.info(`VIP ${p.vip}: deleted ${deleted} end(s) towards peers`);
+  return OCF.SUCCESS;
 }

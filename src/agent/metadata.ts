@@ -11,20 +11,22 @@ export const METADATA = `<?xml version="1.0"?>
 <resource-agent name="ipsec" version="${AGENT_VERSION}">
 <version>1.1</version>
 <longdesc lang="en">
-Moves a virtual IP's libreswan IPsec tunnel with the VIP (TripleO).
-In the default role "tunnel", colocate the resource with the VIP's IPaddr2
-resource and order it after the VIP: start removes this node's own
-node-to-VIP (fallback) conn, loads the VIP's responder conn from confdir and
-makes pluto listen on the VIP; stop deletes the conn while the VIP is still
-here, so peers receive an IKE Delete and re-authenticate to the new holder
-at once. In the role "fallback", run the agent as a clone anti-colocated with
-the VIP: it brings this node's node-to-VIP conn up wherever the VIP is not.
+Starts a virtual IP's libreswan IPsec tunnels where the VIP is (TripleO).
+Colocate the resource with the VIP's IPaddr2 resource and order it after the
+VIP. Start links confdir/overcloud-vip-holder/TUNNEL.conf (the VIP's end
+towards every peer) into rundir, which ipsec.conf includes, loads those conns
+and initiates each: the VIP is carried as a traffic selector from this node's
+own address, and every peer answers with its own end (conn TUNNEL, loaded by
+tripleo-ipsec apply on every node, whatever Pacemaker runs there). Stop
+deletes them while the VIP is still here, so every peer receives an IKE
+Delete, and removes the link; a pluto restarted on the holder starts them by
+itself from the link.
 </longdesc>
-<shortdesc lang="en">libreswan IPsec tunnel that follows a virtual IP</shortdesc>
+<shortdesc lang="en">libreswan IPsec tunnels that follow a virtual IP</shortdesc>
 <parameters>
 <parameter name="tunnel" unique="1" required="1">
-<longdesc lang="en">Name of the libreswan conn this resource manages, defined in a *.conf file of confdir (for example overcloud-internal_api-vip-tunnel, or overcloud-internal_api-node-to-vip-tunnel in the fallback role).</longdesc>
-<shortdesc lang="en">conn name</shortdesc>
+<longdesc lang="en">Name of the VIP's tunnel: the conn every node answers the holder with (for example overcloud-internal_api-vip-tunnel), defined in a *.conf file of confdir; the holder's ends are in confdir/overcloud-vip-holder/TUNNEL.conf.</longdesc>
+<shortdesc lang="en">VIP tunnel name</shortdesc>
 <content type="string" default="" />
 </parameter>
 <parameter name="vip" unique="0" required="1">
@@ -37,10 +39,10 @@ the VIP: it brings this node's node-to-VIP conn up wherever the VIP is not.
 <shortdesc lang="en">libreswan conn directory</shortdesc>
 <content type="string" default="${DEFAULTS.confdir}" />
 </parameter>
-<parameter name="fallbacktunnel" unique="0" required="0">
-<longdesc lang="en">This node's node-to-VIP conn. In the tunnel role it is removed before pluto listens on the VIP (pluto 4.10 aborts when it starts listening on an address that one of its own conns is negotiating with).</longdesc>
-<shortdesc lang="en">node-to-VIP conn</shortdesc>
-<content type="string" default="" />
+<parameter name="rundir" unique="0" required="0">
+<longdesc lang="en">Directory (on tmpfs) where the holder file is linked while this node holds the VIP; ipsec.conf includes its *.conf.</longdesc>
+<shortdesc lang="en">run directory</shortdesc>
+<content type="string" default="${DEFAULTS.rundir}" />
 </parameter>
 <parameter name="ctlsocket" unique="0" required="0">
 <longdesc lang="en">pluto's control socket, for nodes that run more than one pluto.</longdesc>
@@ -48,9 +50,14 @@ the VIP: it brings this node's node-to-VIP conn up wherever the VIP is not.
 <content type="string" default="${DEFAULTS.ctlsocket}" />
 </parameter>
 <parameter name="role" unique="0" required="0">
-<longdesc lang="en">"tunnel": the VIP's responder conn, on the node holding the VIP. "fallback": this node's conn to the VIP, on every node but the holder (run as an anti-colocated clone).</longdesc>
-<shortdesc lang="en">tunnel or fallback</shortdesc>
-<content type="string" default="${DEFAULTS.role}" />
+<longdesc lang="en">Only for resources of earlier versions: "fallback" makes the resource do nothing (tripleo-ipsec pacemaker apply removes it). Leave unset.</longdesc>
+<shortdesc lang="en">earlier versions' role</shortdesc>
+<content type="string" default="tunnel" />
+</parameter>
+<parameter name="fallbacktunnel" unique="0" required="0">
+<longdesc lang="en">Only for resources of earlier versions; ignored.</longdesc>
+<shortdesc lang="en">ignored</shortdesc>
+<content type="string" default="" />
 </parameter>
 </parameters>
 <actions>
@@ -66,9 +73,9 @@ the VIP: it brings this node's node-to-VIP conn up wherever the VIP is not.
 
 export const USAGE = `usage: ipsec {start|stop|monitor|validate-all|meta-data|usage|help|methods}
 
-ocf:tripleo:ipsec moves a VIP's libreswan tunnel with the VIP.
-Parameters come from OCF_RESKEY_tunnel, _vip, _confdir, _fallbacktunnel,
-_ctlsocket and _role; see meta-data.
+ocf:tripleo:ipsec starts a VIP's libreswan tunnels where the VIP is.
+Parameters come from OCF_RESKEY_tunnel, _vip, _confdir, _rundir and
+_ctlsocket; see meta-data.
 `;
 
 export const METHODS = ['start', 'stop', 'monitor', 'validate-all', 'meta-data', 'usage', 'methods'];

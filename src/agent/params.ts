@@ -3,25 +3,33 @@
 // only after passing these patterns.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, isAbsolute } from 'node:path';
-import { CONN_NAME } from '../model/names.js';
+import { CONN_NAME, RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
 import { OCF, OcfExit } from './ocf.js';
 
-export type Role = 'tunnel' | 'fallback';
+/** "retired": a resource of the clone earlier versions ran (role=fallback); it does nothing now. */
+export type Role = 'tunnel' | 'retired';
 
 export interface Params {
+  /** This node's end of the VIP's tunnel (the template every node answers with). */
   tunnel: string;
   vip: string;
   confdir: string;
-  fallbacktunnel?: string;
+  /** Where the holder file is linked while this node holds the VIP (ipsec.conf includes it). */
+  rundir: string;
   ctlsocket: string;
   role: Role;
 }
 
 export const DEFAULTS = {
   confdir: '/etc/ipsec.d',
+  rundir: RUN_DIR,
   ctlsocket: '/run/pluto/pluto.ctl',
-  role: 'tunnel' as Role,
 };
+
+/** The file of the VIP's ends towards its peers, and its link while this node holds the VIP. */
+export function holderFiles(p: Params): { file: string; link: string } {
+  return { file: join(p.confdir, VIP_HOLDER_DIR, `${p.tunnel}.conf`), link: join(p.rundir, `${p.tunnel}.conf`) };
+}
 
 const PATH = /^\/[A-Za-z0-9_.+\/-]*$/;
 
@@ -51,9 +59,10 @@ export function readParams(env: NodeJS.ProcessEnv = process.env): Params {
   const tunnel = env.OCF_RESKEY_tunnel ?? '';
   const vipRaw = env.OCF_RESKEY_vip ?? '';
   const confdir = env.OCF_RESKEY_confdir || DEFAULTS.confdir;
+  const rundir = env.OCF_RESKEY_rundir || DEFAULTS.rundir;
   const ctlsocket = env.OCF_RESKEY_ctlsocket || DEFAULTS.ctlsocket;
-  const fallbacktunnel = env.OCF_RESKEY_fallbacktunnel || undefined;
-  const role = (env.OCF_RESKEY_role || DEFAULTS.role) as Role;
+  // role and fallbacktunnel are what earlier versions' resources pass; `pacemaker apply` removes those resources.
+  const roleRaw = env.OCF_RESKEY_role || 'tunnel';
   const bad = (reason: string) => new OcfExit(OCF.ERR_CONFIGURED, reason);
   if (!tunnel) throw bad('parameter tunnel is required');
   if (!CONN_NAME.test(tunnel)) throw bad(`tunnel ${JSON.stringify(tunnel)} is not a plain libreswan conn name`);
@@ -61,13 +70,10 @@ export function readParams(env: NodeJS.ProcessEnv = process.env): Params {
   const vip = canonicalAddress(vipRaw);
   if (!vip) throw bad(`vip ${JSON.stringify(vipRaw)} is not an IPv4 or IPv6 address`);
   if (!PATH.test(confdir) || !isAbsolute(confdir)) throw bad(`confdir ${JSON.stringify(confdir)} is not an absolute path`);
+  if (!PATH.test(rundir) || !isAbsolute(rundir)) throw bad(`rundir ${JSON.stringify(rundir)} is not an absolute path`);
   if (!PATH.test(ctlsocket)) throw bad(`ctlsocket ${JSON.stringify(ctlsocket)} is not an absolute path`);
-  if (fallbacktunnel !== undefined && !CONN_NAME.test(fallbacktunnel)) {
-    throw bad(`fallbacktunnel ${JSON.stringify(fallbacktunnel)} is not a plain libreswan conn name`);
-  }
-  if (fallbacktunnel === tunnel) throw bad('fallbacktunnel must differ from tunnel');
-  if (role !== 'tunnel' && role !== 'fallback') throw bad(`role ${JSON.stringify(role)} is neither tunnel nor fallback`);
-  return { tunnel, vip, confdir, fallbacktunnel, ctlsocket, role };
+  if (roleRaw !== 'tunnel' && roleRaw !== 'fallback') throw bad(`role ${JSON.stringify(roleRaw)} is neither tunnel nor fallback`);
+  return { tunnel, vip, confdir, rundir, ctlsocket, role: roleRaw === 'fallback' ? 'retired' : 'tunnel' };
 }
 
 /**
@@ -103,4 +109,22 @@ export function confFileDefining(confdir: string, name: string): string {
 
 export function libreswanInstalled(): boolean {
   return existsSync('/usr/libexec/ipsec/whack') && existsSync('/usr/libexec/ipsec/addconn');
+}
+
+/** The conn names a holder file defines, in order (ERR_CONFIGURED when it is missing or defines none). */
+export function connNamesIn(file: string): string[] {
+  let text: string;
+  try {
+    // Regular files only: reading a FIFO would block until Pacemaker's timeout.
+    if (!statSync(file).isFile()) throw new OcfExit(OCF.ERR_CONFIGURED, `${file} is not a regular file`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof OcfExit) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new OcfExit(OCF.ERR_CONFIGURED, `${file} does not exist: this node has no ends for the VIP (not a cluster node of this overcloud, or apply has not run)`);
+    throw new OcfExit(OCF.ERR_PERM, `cannot read ${file}: ${code}`);
+  }
+  const names = [...text.matchAll(/^conn[ \t]+(\S+)[ \t]*$/gm)].map((m) => m[1]).filter((n) => n !== '%default' && CONN_NAME.test(n));
+  if (!names.length) throw new OcfExit(OCF.ERR_CONFIGURED, `${file} defines no conn`);
+  return names;
 }

@@ -78,17 +78,28 @@ export class PlutoCtl {
     }
   }
 
-  addConn(file: string, name: string): void {
-    const r = this.run(ADDCONN, ['--ctlsocket', this.ctlsocket, '--config', file, name], `add conn ${name}`);
+  /** Load conns from `file` (one addconn for all: it costs a process start, not the conns). */
+  addConns(file: string, names: string[]): void {
+    if (!names.length) return;
+    const r = this.run(ADDCONN, ['--ctlsocket', this.ctlsocket, '--config', file, ...names], `add ${names.length} conn(s)`);
     if (r.status !== 0) {
-      throw new OcfExit(OCF.ERR_GENERIC, `ipsec addconn ${name} from ${file} failed (exit ${r.status}): ${firstLine(r.out)}`);
+      throw new OcfExit(OCF.ERR_GENERIC, `ipsec addconn from ${file} failed (exit ${r.status}): ${firstLine(r.out)}`);
     }
   }
 
-  /** Rescan interfaces (and reload secrets): pluto starts or stops listening on the VIP. */
-  listen(): void {
-    const r = this.whack(['--listen'], 'whack --listen');
-    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `whack --listen failed (exit ${r.status}): ${firstLine(r.out)}`);
+  /** Delete a conn's SAs (IKE Delete to the peer), keeping the conn; for a template, its instances go. */
+  terminate(name: string): void {
+    const r = this.whack(['--name', name, '--terminate'], `terminate ${name}`);
+    if (r.status !== WHACK_RC.OK && r.status !== WHACK_RC.NO_CONNECTION) {
+      throw new OcfExit(OCF.ERR_GENERIC, `whack --terminate ${name} failed (exit ${r.status}): ${firstLine(r.out)}`);
+    }
+  }
+
+  /** The state list alone (what --status costs minus every conn's description). */
+  showStates(): string {
+    const r = this.whack(['--showstates'], 'whack --showstates');
+    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `whack --showstates failed (exit ${r.status})`);
+    return r.out;
   }
 
   /** Start negotiating without waiting for the peer (a synchronous --up can block 64 s). */
@@ -97,12 +108,6 @@ export class PlutoCtl {
     if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `initiating ${name} failed (exit ${r.status}): ${firstLine(r.out)}`);
   }
 
-  /** The full status dump (costly with many conns: only for OCF_CHECK_LEVEL 10). */
-  status(): string {
-    const r = this.whack(['--status'], 'whack --status');
-    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `whack --status failed (exit ${r.status})`);
-    return r.out;
-  }
 }
 
 function firstLine(s: string): string {

@@ -5,10 +5,11 @@
 // so a second run changes nothing and --uninstall removes exactly that.
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generate, type GenerateOptions } from '../generate.js';
 import { InputError } from '../model/errors.js';
+import { RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
 import type { OutputFile } from '../model/types.js';
 import { FIREWALL_DIR, IPSEC_D } from '../render/hostTree.js';
 import { replaceFileAtomically } from '../output/atomicTree.js';
@@ -125,7 +126,8 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   }
   const all: OutputFile[] = [];
   for (const f of r.eachFile()) if (f.path.startsWith(`${o.host}/`)) all.push({ ...f, path: f.path.slice(o.host.length + 1) });
-  const inStep = (p: string) => o.step === undefined || (o.step === 3 ? /-vip\.(conf|secrets)$/.test(p) : !/-vip\.(conf|secrets)$/.test(p));
+  const isVip = (p: string) => /-vip(?:-tunnel)?\.(conf|secrets)$/.test(p);
+  const inStep = (p: string) => o.step === undefined || (o.step === 3 ? isVip(p) : !isVip(p));
   const wanted = all.filter((f) => inStep(f.path));
   const desiredPaths = new Set(all.map((f) => f.path));
   const firewallOn = !r.overcloud.vars.ipsec_skip_firewall_rules;
@@ -178,7 +180,10 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   const secretsPath = join(root, 'etc/ipsec.secrets');
   const conf = readIf(confPath);
   const secrets = readIf(secretsPath);
-  const newConf = withOurConfSettings(conf ?? '', join(root, IPSEC_D, '*.conf'));
+  // Our conn files, and the holder files the agent links into RUN_DIR on the node holding each VIP.
+  const runDir = join(root, RUN_DIR.slice(1));
+  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  const newConf = withOurConfSettings(conf ?? '', [join(root, IPSEC_D, '*.conf'), join(runDir, '*.conf')]);
   const newSecrets = withOurSecretsInclude(secrets ?? '', join(root, IPSEC_D, '*.secrets'));
   if (newConf !== conf) {
     replaceFileAtomically(confPath, newConf, conf === undefined ? 0o644 : statSync(confPath).mode & 0o777);
@@ -198,8 +203,14 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
       if (!p.endsWith('.conf') || !p.startsWith(`${IPSEC_D}/`)) continue;
       const before = connBlocks(oldText.get(p));
       const after = connBlocks(wanted.find((f) => f.path === p)?.content);
+      // A holder file's conns are the agent's: loaded only where the VIP is, so replaced (and restarted) only there.
+      const holder = p.startsWith(`${IPSEC_D}/${VIP_HOLDER_DIR}/`);
       for (const [name, block] of after) {
         if (before.get(name) === block) continue;
+        if (holder) {
+          if (await connLoaded(target, name)) actions.push(plutoActions.replace(target, join(root, p), name), plutoActions.up(target, name));
+          continue;
+        }
         const auto = autoOf(block);
         const loaded = await connLoaded(target, name);
         if (loaded) actions.push(plutoActions.replace(target, join(root, p), name));
@@ -228,7 +239,7 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
       const need = changedFiles.includes(f.path) || (await chainRules(family)) === undefined || !(await jumpPresent(family));
       if (need) {
         await installChain(family, f.content);
-        report.changes.push(`installed ${family === 4 ? 'iptables' : 'ip6tables'} chain TRIPLEO-IPSEC`);
+        report.changes.push(`installed ${family === 4 ? 'iptables' : 'ip6tables'} chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT`);
       }
     }
   } else if (manifest) firewall.push(...manifest.firewall);
@@ -302,7 +313,7 @@ async function uninstall(o: ApplyNodeOptions, root: string, manifest: Manifest |
     await run(plutoActions.rereadSecrets(target));
     report.pluto.push('reread secrets');
   }
-  for (const f of manifest.firewall) if (await removeChain(f)) report.changes.push(`removed ${f === 4 ? 'iptables' : 'ip6tables'} chain TRIPLEO-IPSEC`);
+  for (const f of manifest.firewall) if (await removeChain(f)) report.changes.push(`removed ${f === 4 ? 'iptables' : 'ip6tables'} chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT`);
   if (manifest.pacemaker && o.pacemaker) {
     const r = generate({ ...o, hosts: [o.host], outDir: join(root, 'var/lib/tripleo-ipsec') });
     const p = await removePlan(r.pacemaker);
@@ -310,7 +321,7 @@ async function uninstall(o: ApplyNodeOptions, root: string, manifest: Manifest |
   }
   rmSync(join(root, MANIFEST), { force: true });
   // Directories we made, if they are now empty (never the operator's).
-  for (const d of [FIREWALL_DIR, 'var/lib/tripleo-ipsec']) {
+  for (const d of [FIREWALL_DIR, 'var/lib/tripleo-ipsec', `${IPSEC_D}/${VIP_HOLDER_DIR}`, RUN_DIR.slice(1)]) {
     try {
       rmdirSync(join(root, d));
     } catch {

@@ -10,9 +10,10 @@ export const MARK = '# tripleo-ipsec';
  * an include of our conn files. Lines we add or change end with the marker;
  * a line we replaced is kept, commented, right above, so uninstall can
  * restore it. A `uniqueids=no` we wrote ourselves in an earlier version is
- * dropped.
+ * dropped. The second include is the agent's run directory, where the node
+ * holding a VIP has that VIP's holder file linked.
  */
-export function withOurConfSettings(text: string, includeGlob: string): string {
+export function withOurConfSettings(text: string, includeGlobs: string[]): string {
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
   const out: string[] = [];
   let inSetup = false;
@@ -35,8 +36,10 @@ export function withOurConfSettings(text: string, includeGlob: string): string {
     }
     out.push(line);
   }
-  const include = `include ${includeGlob}`;
-  if (!out.some((l) => l.trim() === include || l.trim() === `${include} ${MARK}`)) out.push(`${include} ${MARK}`);
+  for (const glob of includeGlobs) {
+    const include = `include ${glob}`;
+    if (!out.some((l) => l.trim() === include || l.trim() === `${include} ${MARK}`)) out.push(`${include} ${MARK}`);
+  }
   // A `config setup` we added (earlier versions) that holds nothing now goes too.
   return out.filter((l, i) => !(l === `config setup ${MARK}` && !(out[i + 1] ?? '').startsWith('\t'))).join('\n') + '\n';
 }

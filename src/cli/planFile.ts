@@ -14,7 +14,8 @@ export function readPlan(path: string): PacemakerPlan {
   if (!plan || !Array.isArray(plan.resources) || !Array.isArray(plan.constraints) || typeof plan.vipResources !== 'object') {
     throw new InputError(`${path} is not a plan written by tripleo-ipsec generate`);
   }
-  return plan;
+  // Plans of earlier versions have neither: nothing retired, peers known only from the holder's pluto.
+  return { ...plan, retired: plan.retired ?? [], vipPeers: plan.vipPeers ?? {} };
 }
 
 const RESOURCE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;

@@ -31,12 +31,12 @@ export function generateSummary(r: GenerateResult, outDir: string, algorithmChec
   for (const n of o.networks) lines.push(`  network ${pad(n.name, 14)} IPv${n.family}  ${n.subnet ?? '(subnet unknown)'}${n.subnet ? `  from ${n.subnetSource}` : ''}`);
   for (const v of o.vips) lines.push(`  vip     ${pad(v.name, 14)} ${pad(v.address, 20)} on ${v.network}  -> conn overcloud-${v.name}-vip-tunnel`);
   const w = Math.max(4, ...r.hosts.map((h) => h.host.length));
-  lines.push('', `  ${pad('host', w)}  ${pad('role', 12)} node-to-node  vip-responder  node-to-vip  files`);
+  lines.push('', `  ${pad('host', w)}  ${pad('role', 12)} node-to-node  vip-tunnels  as-vip-holder  files`);
   for (const h of r.hosts) {
     const n2n = o.vars.use_opportunistic_ipsec ? `${h.opportunistic} (OE)` : String(h.nodeToNode);
-    lines.push(`  ${pad(h.host, w)}  ${pad(h.role + (h.pacemaker ? '*' : ''), 12)} ${pad(n2n, 13)} ${pad(String(h.vipResponders), 14)} ${pad(String(h.nodeToVip), 12)} ${h.files}`);
+    lines.push(`  ${pad(h.host, w)}  ${pad(h.role + (h.pacemaker ? '*' : ''), 12)} ${pad(n2n, 13)} ${pad(String(h.vipTunnels), 12)} ${pad(String(h.vipHolderEnds), 14)} ${h.files}`);
   }
-  lines.push('  (* = pacemaker node)');
+  lines.push('  (* = pacemaker node; as-vip-holder: VIP ends it starts only while it holds that VIP)');
   for (const note of o.notes) lines.push(`note: ${note}`);
   const tenant = o.networks.find((n) => n.name === 'tenant');
   if (tenant && espFraming(o.vars.ipsec_algorithm)) {

@@ -109,3 +109,18 @@ export function parsePlutoStatus(text: string): PlutoStatus {
 export function connsWithIkeSa(s: PlutoStatus): Set<string> {
   return new Set(s.states.filter((x) => x.kind === 'ike' && x.established).map((x) => x.conn));
 }
+
+/**
+ * `whack --showstates` (the state list alone, cheap): conn name -> whether
+ * it has an established IKE SA ('up') or only one being negotiated ('negotiating').
+ */
+export function ikeStatesByConn(text: string): Map<string, 'up' | 'negotiating'> {
+  const out = new Map<string, 'up' | 'negotiating'>();
+  for (const line of text.split('\n')) {
+    const m = STATE_LINE.exec(line);
+    if (!m || !/IKE_SA|PARENT|_I1$|_R1$|_I0$/.test(m[5])) continue;
+    if (/^STATE_V2_ESTABLISHED_/.test(m[5])) out.set(m[2], 'up');
+    else if (!out.has(m[2])) out.set(m[2], 'negotiating');
+  }
+  return out;
+}

@@ -15,8 +15,10 @@ export const FILE_PREFIX = 'overcloud-';
 export const connNames = {
   /** Node-to-node tunnel: named after the peer, so other hosts coming and going never rename it. */
   nodeToNode: (network: string, peerHost: string) => `overcloud-${network}-to-${peerHost}`,
-  vipResponder: (vip: string) => `overcloud-${vip}-vip-tunnel`,
-  nodeToVip: (vip: string) => `overcloud-${vip}-node-to-vip-tunnel`,
+  /** A node's end of its tunnel with a VIP, on every node of the VIP's network: answers whoever holds the VIP. */
+  vipTunnel: (vip: string) => `overcloud-${vip}-vip-tunnel`,
+  /** The VIP's end towards one peer: loaded and started only where the VIP is (ocf:tripleo:ipsec). */
+  vipToPeer: (vip: string, peerHost: string) => `overcloud-${vip}-vip-tunnel-to-${peerHost}`,
   opportunistic: (network: string, policy: string) => `overcloud-${policy}-${network}`,
 };
 
@@ -25,15 +27,34 @@ export const fileNames = {
   networkSecrets: (network: string) => `overcloud-${network}.secrets`,
   vipConf: (vip: string) => `overcloud-${vip}-vip.conf`,
   vipSecrets: (vip: string) => `overcloud-${vip}-vip.secrets`,
+  /**
+   * The VIP's ends on a cluster node, outside ipsec.conf's *.conf glob: the
+   * agent links it into RUN_DIR (included too) while the node holds the VIP,
+   * so a pluto restarted there starts them itself, and one restarted anywhere
+   * else never does.
+   */
+  vipHolderConf: (vip: string) => `${VIP_HOLDER_DIR}/overcloud-${vip}-vip-tunnel.conf`,
 };
+
+export const VIP_HOLDER_DIR = 'overcloud-vip-holder';
+/** Where the agent links the holder files of the VIPs this node holds (tmpfs: gone after a reboot). */
+export const RUN_DIR = '/run/tripleo-ipsec';
 
 export const ids = {
   vip: (vip: string) => `@${vip}vip`,
+  /**
+   * A peer's id on its VIP tunnel: not its address, which its node-to-node
+   * tunnel with the holder already uses from the same address pair. With
+   * one id for both, the holder's pluto switched that node-to-node IKE_AUTH
+   * over to its VIP end and failed it (seen in the e2e cluster).
+   */
+  vipPeer: (vip: string, host: string) => `@${host}.${vip}vip`,
 };
 
 export const pacemakerNames = {
   tunnelResource: (vip: string) => `tripleo-ipsec-${vip}`,
-  fallbackResource: (vip: string) => `tripleo-ipsec-${vip}-fallback`,
+  /** The clone earlier versions ran on every cluster node but the holder; pacemaker apply removes it. */
+  retiredFallbackResource: (vip: string) => `tripleo-ipsec-${vip}-fallback`,
   /** TripleO's (puppet-pacemaker's) name for a VIP's IPaddr2 resource; pcs forbids ':' so IPv6 uses '.' */
   vipResource: (address: string) => `ip-${address.replace(/:/g, '.')}`,
 };

@@ -73,6 +73,12 @@ export async function applyPlan(plan: PacemakerPlan, opts: ApplyOptions = {}): P
       if (!have.primitives.has(rsc) && !have.ids.has(rsc)) throw new PacemakerError(`VIP resource ${rsc} (${vip}) does not exist: create the VIPs first`);
     }
     const changes: string[] = [];
+    // First what earlier versions ran and this plan does not: pcs takes its clone and constraints along.
+    for (const id of plan.retired) {
+      if (!have.primitives.has(id)) continue;
+      changes.push(`delete ${id} (no longer used)`);
+      if (!opts.dryRun) await pcs(cib, ['resource', 'delete', id, '--force']);
+    }
     for (const r of plan.resources) {
       const h = have.primitives.get(r.id);
       if (!h) {
@@ -113,7 +119,7 @@ export async function removePlan(plan: PacemakerPlan, opts: ApplyOptions = {}): 
       changes.push(`delete constraint ${c.id}`);
       if (!opts.dryRun) await pcs(cib, ['constraint', 'delete', c.id]);
     }
-    for (const r of plan.resources) {
+    for (const r of [...plan.resources.map((x) => x.id), ...plan.retired].map((id) => ({ id }))) {
       if (!have.primitives.has(r.id)) continue;
       changes.push(`delete ${r.id}`);
       if (!opts.dryRun) await pcs(cib, ['resource', 'delete', r.id, '--force']);

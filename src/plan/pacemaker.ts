@@ -1,18 +1,12 @@
 // What Pacemaker needs for every VIP that has a tunnel (pure):
-//   tripleo-ipsec-<vip>           ocf:tripleo:ipsec, role tunnel, colocated with
-//                                 the VIP and ordered after it. The default
-//                                 symmetrical order also stops the tunnel
-//                                 before the VIP, so the old holder deletes the
-//                                 conn (peers get an IKE Delete) while it still
-//                                 has the VIP: FACTS.md measured re-initiation
-//                                 within seconds that way, 90 s and more without.
-//   tripleo-ipsec-<vip>-fallback  the same agent, role fallback, cloned and
-//                                 anti-colocated with the VIP: Pacemaker itself
-//                                 brings the node-to-VIP conn up on every
-//                                 cluster node but the holder, only after the
-//                                 VIP has left (it starts after the tunnel
-//                                 started on the new holder, and restarts
-//                                 whenever the tunnel moves).
+//   tripleo-ipsec-<vip>   ocf:tripleo:ipsec, colocated with the VIP and
+//                         ordered after it: where the VIP starts, the agent
+//                         starts the VIP's end towards every peer. The
+//                         default symmetrical order also stops it before the
+//                         VIP, so the old holder's IKE Deletes go out first.
+// Nothing runs on the other nodes: their end of the tunnel is loaded by
+// apply and pluto itself, so standby, cluster stop or maintenance there
+// changes nothing for it.
 import type { Overcloud } from '../model/types.js';
 import { connNames, pacemakerNames } from '../model/names.js';
 
@@ -34,6 +28,10 @@ export interface PacemakerPlan {
   vipResources: Record<string, string>;
   resources: PcmkResource[];
   constraints: PcmkConstraint[];
+  /** Resources earlier versions created that this plan removes (with their constraints). */
+  retired: string[];
+  /** By VIP name: every node with an address on the VIP's network (each must hold a tunnel with the VIP's holder). */
+  vipPeers: Record<string, string[]>;
 }
 
 export const AGENT = 'ocf:tripleo:ipsec';
@@ -44,39 +42,25 @@ export function cloneId(resourceId: string): string {
 }
 
 export function planPacemaker(o: Overcloud, vipResourceOverrides: Record<string, string> = {}): PacemakerPlan {
-  const plan: PacemakerPlan = { vipResources: {}, resources: [], constraints: [] };
+  const plan: PacemakerPlan = { vipResources: {}, resources: [], constraints: [], retired: [], vipPeers: {} };
   if (!o.nodes.some((n) => n.pacemaker)) return plan;
   for (const v of o.vips) {
     const vipRsc = vipResourceOverrides[v.name] ?? pacemakerNames.vipResource(v.address);
     const tunnel = pacemakerNames.tunnelResource(v.name);
-    const fallback = pacemakerNames.fallbackResource(v.name);
-    const fallbackClone = cloneId(fallback);
     plan.vipResources[v.name] = vipRsc;
-    plan.resources.push(
-      {
-        id: tunnel,
-        agent: AGENT,
-        params: { tunnel: connNames.vipResponder(v.name), vip: v.address, fallbacktunnel: connNames.nodeToVip(v.name) },
-        monitorInterval: MONITOR_INTERVAL_S,
-        clone: false,
-      },
-      {
-        id: fallback,
-        agent: AGENT,
-        params: { tunnel: connNames.nodeToVip(v.name), vip: v.address, role: 'fallback' },
-        monitorInterval: MONITOR_INTERVAL_S,
-        clone: true,
-      },
-    );
+    plan.resources.push({
+      id: tunnel,
+      agent: AGENT,
+      params: { tunnel: connNames.vipTunnel(v.name), vip: v.address },
+      monitorInterval: MONITOR_INTERVAL_S,
+      clone: false,
+    });
     plan.constraints.push(
       { kind: 'colocation', id: `colocation-${tunnel}-with-vip`, rsc: tunnel, withRsc: vipRsc, score: 'INFINITY' },
       { kind: 'order', id: `order-${tunnel}-after-vip`, first: vipRsc, firstAction: 'start', then: tunnel, thenAction: 'start', orderKind: 'Mandatory', symmetrical: true },
-      { kind: 'colocation', id: `colocation-${fallback}-not-with-vip`, rsc: fallbackClone, withRsc: vipRsc, score: '-INFINITY' },
-      // Mandatory: when the tunnel moves, every fallback instance restarts and re-initiates to the
-      // new holder, rather than relying on having received the old holder's IKE Delete (which a
-      // crashed holder never sends).
-      { kind: 'order', id: `order-${fallback}-after-tunnel`, first: tunnel, firstAction: 'start', then: fallbackClone, thenAction: 'start', orderKind: 'Mandatory', symmetrical: true },
     );
+    plan.retired.push(pacemakerNames.retiredFallbackResource(v.name));
+    plan.vipPeers[v.name] = o.nodes.filter((n) => n.addresses[v.network] !== undefined).map((n) => n.name);
   }
   return plan;
 }

@@ -1,6 +1,6 @@
 // Which conns and secrets each host gets (pure). Rendering is separate.
 import type { Overcloud, OvercloudNode } from '../model/types.js';
-import { connNames, fileNames, ids } from '../model/names.js';
+import { connNames, fileNames, ids, RUN_DIR } from '../model/names.js';
 import { keyDeriver, type KeyDeriver } from './keys.js';
 import { addressSortKey, inSubnet, parseAddress, parseCidr } from '../model/addresses.js';
 
@@ -45,6 +45,14 @@ export interface HostPlan {
   policies: PolicyFile[];
   /** network -> sources (subnet, or the peers' addresses) allowed to speak IKE/ESP/AH to this host. */
   firewallSources: { network: string; family: 4 | 6; sources: string[] }[];
+  /**
+   * ipsec_policy private: VIP traffic that no IPsec policy covers is dropped
+   * on its way out, so a gap in a VIP's tunnel (the holder moving, crashed,
+   * pluto restarting) never sends it in clear. `to` is the VIP as
+   * destination (every node); `from` the VIP as source towards the network
+   * (cluster nodes, for when they hold it).
+   */
+  vipGuards: { network: string; family: 4 | 6; vip: string; fromVipTo: string[] }[];
 }
 
 // One deriver per master key (its HKDF extract step is done once).
@@ -144,60 +152,78 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
   };
 }
 
-function vipFile(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][number]): ConnFile | undefined {
+/**
+ * A VIP's tunnels. Every node of the VIP's network has one end, a template
+ * that answers whoever holds the VIP; the holder starts one conn to each peer.
+ * The holder speaks IKE and ESP from its own address and carries the VIP as
+ * its traffic selector (leftsubnet), so pluto never listens on the VIP: no
+ * orientation to redo when it moves, and none of pluto 4.10's aborts on an
+ * address that is both the peer and local (FACTS.md). Only the holder
+ * initiates, so a VIP tunnel never has two initiators; the VIP authenticates
+ * as @<vip>vip, each peer as @<host>.<vip>vip, and a new holder's IKE_AUTH
+ * replaces the old holder's SA on every peer (uniqueids=yes), which is what
+ * covers a crashed holder that never sent a Delete.
+ */
+function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][number]): ConnFile[] {
   const me = node.addresses[vip.network];
-  if (!me) return undefined;
-  const conns: Conn[] = [];
-  // Every peer authenticates as itself (its address), never as a shared
-  // cluster id: pluto can then keep uniqueids=yes, which replaces a peer's
-  // stale SA the moment that peer authenticates again.
-  const peers = o.nodes.filter((p) => p.addresses[vip.network] !== undefined);
-  if (node.pacemaker) {
-    conns.push({
-      name: connNames.vipResponder(vip.name),
-      comment: `responder on the node holding ${vip.address}; loaded and removed by ocf:tripleo:ipsec`,
-      options: [
-        ['left', vip.address],
-        ['leftid', ids.vip(vip.name)],
-        ['right', '%any'],
-        ['rightid', '%any'],
-        ...esp(o),
-        ...shunts(o),
-        ...DPD,
-        ['dpdaction', 'clear'],
-        ['auto', 'ignore'],
-      ],
-    });
-  }
-  conns.push({
-    name: connNames.nodeToVip(vip.name),
-    comment: node.pacemaker
-      ? `to ${vip.address} while another node holds it; brought up by ocf:tripleo:ipsec's fallback role`
-      : `to ${vip.address}, wherever Pacemaker places it`,
-    options: [
-      ['left', me],
-      ['right', vip.address],
-      ['rightid', ids.vip(vip.name)],
-      ...esp(o),
-      ...shunts(o),
-      ...DPD,
-      ['dpdaction', 'restart'],
-      // On cluster nodes pluto must not initiate to a VIP it may hold itself (pluto 4.10 aborts).
-      ['auto', node.pacemaker ? 'ignore' : 'start'],
-    ],
-  });
+  if (!me) return [];
+  const hostLen = parseAddress(vip.address)!.family === 4 ? 32 : 128;
+  const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[vip.network] !== undefined);
+  const tunnel = connNames.vipTunnel(vip.name);
+  const files: ConnFile[] = [];
   // The holder needs every peer's key; any other node only its own.
-  const keyed = node.pacemaker ? peers : [node];
-  return {
+  const keyed = node.pacemaker ? [node, ...peers] : [node];
+  files.push({
     confName: fileNames.vipConf(vip.name),
     secretsName: fileNames.vipSecrets(vip.name),
-    header: `tunnels of ${node.name} for the ${vip.name} VIP ${vip.address} (network ${vip.network})`,
-    conns,
+    header: `${node.name}'s end of its tunnel with the ${vip.name} VIP ${vip.address} (network ${vip.network}), wherever Pacemaker places it`,
+    conns: [
+      {
+        name: tunnel,
+        comment: `answers the VIP's holder, which always initiates; a new holder's SA replaces the old one's`,
+        options: [
+          ['left', me],
+          ['leftid', ids.vipPeer(vip.name, node.name)],
+          ['right', '%any'],
+          ['rightid', ids.vip(vip.name)],
+          ['rightsubnet', `${vip.address}/${hostLen}`],
+          ...esp(o),
+          ...shunts(o),
+          ...DPD,
+          ['dpdaction', 'clear'],
+          ['auto', 'add'],
+        ],
+      },
+    ],
     secrets: keyed.map((p) => {
       const addr = p.addresses[vip.network];
-      return { ids: [ids.vip(vip.name), addr], psk: keyFor(o, () => derive(o).vip(vip.name, vip.address, addr)) };
+      return { ids: [ids.vip(vip.name), ids.vipPeer(vip.name, p.name)], psk: keyFor(o, () => derive(o).vip(vip.name, vip.address, addr)) };
     }),
-  };
+  });
+  if (node.pacemaker && peers.length) {
+    files.push({
+      confName: fileNames.vipHolderConf(vip.name),
+      header: `the ${vip.name} VIP's ends while ${node.name} holds ${vip.address}: ocf:tripleo:ipsec links this file into ${RUN_DIR} (which ipsec.conf includes) and starts them; nothing loads it elsewhere`,
+      conns: peers.map((p) => ({
+        name: connNames.vipToPeer(vip.name, p.name),
+        comment: `${vip.address} (held here) <-> ${p.name}`,
+        options: [
+          ['left', me],
+          ['leftid', ids.vip(vip.name)],
+          ['leftsubnet', `${vip.address}/${hostLen}`],
+          ['right', p.addresses[vip.network]],
+          ['rightid', ids.vipPeer(vip.name, p.name)],
+          ...esp(o),
+          ...shunts(o),
+          ...DPD,
+          ['dpdaction', 'restart'],
+          ['auto', 'start'],
+        ],
+      })),
+      secrets: [],
+    });
+  }
+  return files;
 }
 
 function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): { file: ConnFile; policy: PolicyFile } | undefined {
@@ -288,10 +314,7 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
   // VIP tunnels in every mode: an opportunistic policy covers the VIP's
   // address, but the holder's opportunistic conn answers only on its own
   // address, so without them VIP traffic finds no peer (seen in the guest).
-  for (const vip of o.vips) {
-    const f = vipFile(o, node, vip);
-    if (f) files.push(f);
-  }
+  for (const vip of o.vips) files.push(...vipFiles(o, node, vip));
   const firewallSources = o.networks
     .filter((n) => node.addresses[n.name] !== undefined)
     .map((n) => {
@@ -300,7 +323,14 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
       return { network: n.name, family: n.family, sources };
     })
     .filter((s) => s.sources.length > 0);
-  return { node, files, policies, firewallSources };
+  const vipGuards = o.vars.ipsec_policy !== 'private' ? [] : o.vips
+    .filter((v) => node.addresses[v.network] !== undefined)
+    .map((v) => {
+      const net = o.networks.find((n) => n.name === v.network)!;
+      const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[v.network] !== undefined).map((p) => p.addresses[v.network]);
+      return { network: v.network, family: net.family, vip: v.address, fromVipTo: node.pacemaker ? (net.subnet ? [net.subnet] : peers) : [] };
+    });
+  return { node, files, policies, firewallSources, vipGuards };
 }
 
 export function planOvercloud(o: Overcloud): HostPlan[] {

@@ -43,6 +43,7 @@ export function renderPcsScript(plan: PacemakerPlan): string {
     '  exists "$vip" || { echo "VIP resource $vip does not exist: create the VIPs first" >&2; exit 1; }',
     'done',
   ];
+  for (const id of plan.retired) lines.push(`! exists ${q(id)} || pcs -f "$work/cib.xml" resource delete ${q(id)} --force`);
   for (const r of plan.resources) lines.push(`exists ${q(r.id)} || pcs -f "$work/cib.xml" ${pcsCreateArgs(r).map(q).join(' ')}`);
   for (const c of plan.constraints) lines.push(`exists ${q(c.id)} || pcs -f "$work/cib.xml" ${pcsConstraintArgs(c).map(q).join(' ')}`);
   lines.push(

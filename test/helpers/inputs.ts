@@ -10,7 +10,8 @@ export const TEST_PSK = 'test-psk-0123456789abcdefghijklmnopqrstuvwxyz';
 
 export function scratchDir(prefix = 'tripleo-ipsec-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  // TI_KEEP_SCRATCH=1 keeps it for a post-mortem (logs of plutos, Pacemaker, corosync).
+  return { dir, cleanup: () => (process.env.TI_KEEP_SCRATCH ? console.error(`kept ${dir}`) : rmSync(dir, { recursive: true, force: true })) };
 }
 
 export interface Inputs {

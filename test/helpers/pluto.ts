@@ -16,6 +16,8 @@ export interface Pluto {
   log: string;
   pid: number;
   ipsecdir: string;
+  /** The agent's rundir for this pluto (its ipsec.conf includes rundir/*.conf, as apply writes it). */
+  agentRun: string;
 }
 
 export function sleep(ms: number) {
@@ -40,14 +42,16 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false, 
 
 /**
  * Start pluto in `ns` with a config that includes `ipsecdir`/*.conf and
- * *.secrets (the generated tree's etc/ipsec.d).
+ * *.secrets (the generated tree's etc/ipsec.d), and the agent's rundir.
  */
 export function startPluto(lab: Lab, ns: string, dir: string, ipsecdir: string, extraSetup = ''): Pluto {
   mkdirSync(join(dir, 'nss'), { recursive: true });
   mkdirSync(join(dir, 'run'), { recursive: true });
+  const agentRun = join(dir, 'tripleo-run');
+  mkdirSync(agentRun, { recursive: true, mode: 0o700 });
   const conf = join(dir, 'ipsec.conf');
   const secrets = join(dir, 'ipsec.secrets');
-  writeFileSync(conf, `config setup\n\tplutodebug=none\n${extraSetup}include ${ipsecdir}/*.conf\n`);
+  writeFileSync(conf, `config setup\n\tplutodebug=none\n${extraSetup}include ${ipsecdir}/*.conf\ninclude ${agentRun}/*.conf\n`);
   writeFileSync(secrets, `include ${ipsecdir}/*.secrets\n`);
   // A restarted pluto keeps its NSS database (initnss refuses an existing one).
   if (!existsSync(join(dir, 'nss', 'cert9.db'))) sh('ipsec', ['initnss', '--nssdir', join(dir, 'nss')]);
@@ -60,7 +64,7 @@ export function startPluto(lab: Lab, ns: string, dir: string, ipsecdir: string, 
   child.unref();
   const pid = child.pid!;
   const ctl = join(dir, 'run', 'pluto.ctl');
-  const p: Pluto = { ns, dir, ctl, conf, log, pid, ipsecdir };
+  const p: Pluto = { ns, dir, ctl, conf, log, pid, ipsecdir, agentRun };
   lab.onCleanup(() => stopPluto(p));
   const deadline = Date.now() + 10_000;
   while (!existsSync(ctl)) {

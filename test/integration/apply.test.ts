@@ -82,7 +82,7 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
         '--nssdir', join(d, 'nss'), '--rundir', join(d, 'run'), '--dumpdir', join(d, 'run'), '--logfile', join(d, 'pluto.log'), '--nofork'], { stdio: ['ignore', fd, fd], detached: true });
       closeSync(fd);
       c.unref();
-      pluto[h] = { ns: ns[h], dir: d, ctl: join(d, 'run', 'pluto.ctl'), conf: join(r, 'etc/ipsec.conf'), log: join(d, 'pluto.log'), pid: c.pid!, ipsecdir: join(r, 'etc/ipsec.d') };
+      pluto[h] = { ns: ns[h], dir: d, ctl: join(d, 'run', 'pluto.ctl'), conf: join(r, 'etc/ipsec.conf'), log: join(d, 'pluto.log'), pid: c.pid!, ipsecdir: join(r, 'etc/ipsec.d'), agentRun: join(r, 'run/tripleo-ipsec') };
       const p = pluto[h];
       lab.onCleanup(() => {
         whack(lab, p, ['--shutdown']);
@@ -116,7 +116,7 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(a.code).toBe(0);
     expect(a.out).toMatch(/wrote etc\/ipsec\.d\/overcloud-internal_api\.conf/);
     expect(a.out).toMatch(/pluto: add overcloud-internal_api-to-overcloud-novacompute-1/);
-    expect(a.out).toMatch(/installed iptables chain TRIPLEO-IPSEC/);
+    expect(a.out).toMatch(/installed iptables chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT/);
     expect(apply(B).code).toBe(0);
     const conf = readFileSync(join(root(A), 'etc/ipsec.conf'), 'utf8');
     // The operator's uniqueids=yes is what we want (per-peer ids): left as it is.
@@ -128,8 +128,13 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(statSync(join(root(A), 'etc/ipsec.d/overcloud-internal_api.conf')).mode & 0o777).toBe(0o640);
     await waitFor('A and B to authenticate', () => connsWithIkeSa(status(A)).has(`overcloud-internal_api-to-${B}`), 30_000);
     expect(status(A).conns.has('operator-own')).toBe(true);
-    expect(status(A).conns.has('overcloud-internal_api-node-to-vip-tunnel')).toBe(true);
+    // its own end of the VIP tunnel is loaded; the VIP's ends towards peers are the agent's, on the holder only
+    expect(status(A).conns.has('overcloud-internal_api-vip-tunnel')).toBe(true);
+    expect([...status(A).conns.keys()].filter((c) => c.includes('-vip-tunnel-to-'))).toEqual([]);
+    expect(conf).toContain(`include ${root(A)}/run/tripleo-ipsec/*.conf # tripleo-ipsec`);
+    expect(statSync(join(root(A), 'run/tripleo-ipsec')).mode & 0o777).toBe(0o700);
     expect(lab.exec(ns[A], 'iptables', ['-C', 'INPUT', '-j', 'TRIPLEO-IPSEC'], { allowFail: true }).status).toBe(0);
+    expect(lab.exec(ns[A], 'iptables', ['-C', 'OUTPUT', '-j', 'TRIPLEO-IPSEC-OUT'], { allowFail: true }).status).toBe(0);
     expect(lab.exec(ns[A], 'iptables', ['-S', 'TRIPLEO-IPSEC']).stdout).toContain('-s 192.0.2.21/32 -p udp -m multiport --dports 500,4500');
   }, 60_000);
 
@@ -151,9 +156,9 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(r.code).toBe(0);
     const replaced = r.out.split('\n').filter((l) => l.startsWith('pluto: replace ')).map((l) => l.slice('pluto: replace '.length)).sort();
     expect(replaced).toEqual([
-      'overcloud-internal_api-node-to-vip-tunnel',
       'overcloud-internal_api-to-overcloud-controller-0',
       'overcloud-internal_api-to-overcloud-novacompute-1',
+      'overcloud-internal_api-vip-tunnel',
     ]);
     expect(r.out).not.toMatch(/operator-own/);
     expect(readFileSync(join(root(A), 'etc/ipsec.d/operator-own.conf'), 'utf8')).toContain('conn operator-own');
@@ -207,6 +212,7 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(after['/etc/ipsec.d/operator-own.conf']).toBe(before['/etc/ipsec.d/operator-own.conf']);
     expect([...status(A).conns.keys()].sort()).toEqual(beforeConns);
     expect(lab.exec(ns[A], 'iptables', ['-C', 'INPUT', '-j', 'TRIPLEO-IPSEC'], { allowFail: true }).status).not.toBe(0);
+    expect(lab.exec(ns[A], 'iptables', ['-C', 'OUTPUT', '-j', 'TRIPLEO-IPSEC-OUT'], { allowFail: true }).status).not.toBe(0);
     expect(apply(A, ['--uninstall']).out).toContain('nothing to uninstall');
   });
 });

@@ -37,29 +37,39 @@ describe('Pacemaker plan on a CIB file with real pcs', () => {
     s.cleanup();
   });
 
-  it('plans a tunnel resource and an anti-colocated fallback clone per VIP', () => {
-    expect(r.pacemaker.resources.map((x) => x.id)).toEqual([
-      'tripleo-ipsec-internal_api', 'tripleo-ipsec-internal_api-fallback',
-      'tripleo-ipsec-redis', 'tripleo-ipsec-redis-fallback',
-      'tripleo-ipsec-storage', 'tripleo-ipsec-storage-fallback',
-      'tripleo-ipsec-storage_mgmt', 'tripleo-ipsec-storage_mgmt-fallback',
-    ]);
+  it('plans one tunnel resource per VIP, colocated with it and ordered after it; nothing on the other nodes', () => {
+    expect(r.pacemaker.resources.map((x) => x.id)).toEqual(['tripleo-ipsec-internal_api', 'tripleo-ipsec-redis', 'tripleo-ipsec-storage', 'tripleo-ipsec-storage_mgmt']);
+    expect(r.pacemaker.resources.every((x) => !x.clone)).toBe(true);
     expect(r.pacemaker.vipResources.internal_api).toBe('ip-192.0.2.5');
+    expect(r.pacemaker.retired).toEqual(r.pacemaker.resources.map((x) => `${x.id}-fallback`));
   });
 
-  it('applies as one change that crm_verify accepts, and a second apply changes nothing', async () => {
+  it('applies as one change that crm_verify accepts, removing what an earlier version ran; a second apply changes nothing', async () => {
+    // An earlier version's configuration: the tunnel with its fallbacktunnel, and the fallback clone.
+    for (const c of [
+      ['resource', 'create', 'tripleo-ipsec-redis', 'ocf:tripleo:ipsec', 'tunnel=overcloud-redis-vip-tunnel', 'vip=192.0.2.6', 'fallbacktunnel=overcloud-redis-node-to-vip-tunnel'],
+      ['resource', 'create', 'tripleo-ipsec-redis-fallback', 'ocf:tripleo:ipsec', 'tunnel=overcloud-redis-node-to-vip-tunnel', 'vip=192.0.2.6', 'role=fallback', 'clone', 'tripleo-ipsec-redis-fallback-clone'],
+      ['constraint', 'colocation', 'add', 'tripleo-ipsec-redis-fallback-clone', 'with', 'ip-192.0.2.6', '--', '-INFINITY', 'id=colocation-tripleo-ipsec-redis-fallback-not-with-vip'],
+    ]) {
+      const res = run('pcs', ['-f', cib, ...c]);
+      expect(res.code, res.out).toBe(0);
+    }
     const first = await applyPlan(r.pacemaker, { cibFile: cib });
     expect(first.pushed).toBe(true);
-    expect(first.changes).toHaveLength(8 + 16);
+    expect(first.changes).toContain('delete tripleo-ipsec-redis-fallback (no longer used)');
+    expect(first.changes).toContain('update tripleo-ipsec-redis: fallbacktunnel=');
+    expect(first.changes.filter((c) => c.startsWith('create '))).toHaveLength(3);
+    expect(first.changes.filter((c) => c.startsWith('add constraint '))).toHaveLength(8);
     const v = run('crm_verify', ['--xml-file', cib]);
     expect(v.code, v.out).toBe(0);
     const view = parseCib(readFileSync(cib, 'utf8'));
     expect(view.primitives.get('tripleo-ipsec-storage_mgmt')).toMatchObject({
       agent: 'ocf:tripleo:ipsec',
-      params: { tunnel: 'overcloud-storage_mgmt-vip-tunnel', vip: '2001:db8:30::5', fallbacktunnel: 'overcloud-storage_mgmt-node-to-vip-tunnel' },
+      params: { tunnel: 'overcloud-storage_mgmt-vip-tunnel', vip: '2001:db8:30::5' },
     });
-    expect(view.primitives.get('tripleo-ipsec-redis-fallback')).toMatchObject({ clone: 'tripleo-ipsec-redis-fallback-clone', params: { role: 'fallback' } });
-    expect(view.constraints.get('colocation-tripleo-ipsec-redis-fallback-not-with-vip')?.attrs).toMatchObject({ rsc: 'tripleo-ipsec-redis-fallback-clone', 'with-rsc': 'ip-192.0.2.6', score: '-INFINITY' });
+    expect(view.primitives.get('tripleo-ipsec-redis')?.params).toEqual({ tunnel: 'overcloud-redis-vip-tunnel', vip: '192.0.2.6' });
+    expect([...view.primitives.keys()].filter((k) => k.endsWith('-fallback'))).toEqual([]);
+    expect([...view.constraints.keys()].filter((k) => k.includes('fallback'))).toEqual([]);
     expect(view.constraints.get('order-tripleo-ipsec-redis-after-vip')?.attrs).toMatchObject({ first: 'ip-192.0.2.6', then: 'tripleo-ipsec-redis', symmetrical: 'true' });
     const before = readFileSync(cib, 'utf8');
     const again = await applyPlan(r.pacemaker, { cibFile: cib });
@@ -75,10 +85,8 @@ describe('Pacemaker plan on a CIB file with real pcs', () => {
     const rep = await applyPlan(r2.pacemaker, { cibFile: cib });
     expect(rep.changes).toEqual([
       'update tripleo-ipsec-internal_api: vip=192.0.2.7',
-      'update tripleo-ipsec-internal_api-fallback: vip=192.0.2.7',
       'replace constraint colocation-tripleo-ipsec-internal_api-with-vip',
       'replace constraint order-tripleo-ipsec-internal_api-after-vip',
-      'replace constraint colocation-tripleo-ipsec-internal_api-fallback-not-with-vip',
     ]);
     const view = parseCib(readFileSync(cib, 'utf8'));
     expect(view.constraints.get('colocation-tripleo-ipsec-internal_api-with-vip')?.attrs['with-rsc']).toBe('ip-192.0.2.7');

@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { isIP } from 'node:net';
 import { canonicalAddress } from '../../src/agent/params.js';
-import { procNetHex } from '../../src/agent/localnet.js';
 import { spawnQuick, viaChildProcess } from '../../src/agent/spawn.js';
 
 describe('canonicalAddress', () => {
@@ -35,14 +34,6 @@ describe('canonicalAddress', () => {
   });
 });
 
-describe('procNetHex', () => {
-  it('spells addresses as /proc/net/udp{,6} does (32-bit words, little-endian)', () => {
-    expect(procNetHex('192.0.2.100')).toBe('640200C0');
-    expect(procNetHex('127.0.0.1')).toBe('0100007F');
-    expect(procNetHex('::1')).toBe('00000000000000000000000001000000');
-    expect(procNetHex('2001:db8:30::100')).toBe('B80D0120000030000000000000010000');
-  });
-});
 
 describe('spawnQuick', () => {
   it('gives the same answers as child_process: status, output, missing program, timeout', () => {

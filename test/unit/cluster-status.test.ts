@@ -12,9 +12,14 @@ import type { Overcloud } from '../../src/model/types.js';
 const dir = (step: string) => join(__dirname, '..', 'fixtures', 'cluster', step);
 const read = (step: string, f: string) => readFileSync(join(dir(step), f), 'utf8');
 const CONTROLLERS = ['overcloud-controller-0', 'overcloud-controller-1', 'overcloud-controller-2'];
+const COMPUTE = 'overcloud-novacompute-0';
+const ALL = [...CONTROLLERS, COMPUTE];
 
 const overcloud = {
-  nodes: CONTROLLERS.map((name, i) => ({ name, fqdn: name, role: 'Controller', pacemaker: true, addresses: { internal_api: `192.0.2.1${i}` } })),
+  nodes: [
+    ...CONTROLLERS.map((name, i) => ({ name, fqdn: name, role: 'Controller', pacemaker: true, addresses: { internal_api: `192.0.2.1${i}` } })),
+    { name: COMPUTE, fqdn: COMPUTE, role: 'Compute', pacemaker: false, addresses: { internal_api: '192.0.2.20' } },
+  ],
   networks: [{ name: 'internal_api', family: 4, subnet: '192.0.2.0/24', subnetSource: 'network_data' }],
   vips: [{ name: 'internal_api', network: 'internal_api', address: '192.0.2.100' }],
   vars: {} as Overcloud['vars'],
@@ -22,7 +27,7 @@ const overcloud = {
 } as Overcloud;
 const plan = planPacemaker(overcloud);
 
-function plutos(step: string, nodes = CONTROLLERS): Map<string, PlutoStatus> {
+function plutos(step: string, nodes = ALL): Map<string, PlutoStatus> {
   return new Map(nodes.map((n) => [n, parsePlutoStatus(read(step, `${n}.txt`))]));
 }
 
@@ -34,8 +39,8 @@ describe('parseCrmMon (Pacemaker 2.1 output)', () => {
     const tunnel = m.resources.find((r) => r.id === 'tripleo-ipsec-internal_api')!;
     expect(vip.active && tunnel.active).toBe(true);
     expect(tunnel.nodes).toEqual(vip.nodes);
-    const fallback = m.resources.filter((r) => r.clone === 'tripleo-ipsec-internal_api-fallback-clone' && r.active).flatMap((r) => r.nodes);
-    expect(fallback.sort()).toEqual(CONTROLLERS.filter((n) => n !== vip.nodes[0]));
+    const fence = m.resources.find((r) => r.id === 'fence-lab')!;
+    expect(fence.active).toBe(true);
   });
 
   it('reads failed actions with their exit reasons', () => {
@@ -63,36 +68,52 @@ describe('parseCrmMon (Pacemaker 2.1 output)', () => {
 });
 
 describe('buildStatus', () => {
-  it('is OK when the tunnel runs with its VIP and every tunnel is up (initial e2e state)', () => {
+  it('is OK when the tunnel runs with its VIP and every node is authenticated with the holder (initial e2e state)', () => {
     const r = buildStatus(plan, parseCrmMon(read('initial', 'crm_mon.xml')), plutos('initial'));
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
-    expect(r.vips[0]).toMatchObject({ vip: 'internal_api', vipResource: 'ip-192.0.2.100', agree: true });
+    const v = r.vips[0];
+    expect(v).toMatchObject({ vip: 'internal_api', vipResource: 'ip-192.0.2.100', agree: true });
+    expect(v.peers).toEqual(ALL.filter((n) => n !== v.vipNode).map((node) => ({ node, authenticated: true })));
     for (const n of r.nodes) expect(n.ikeSas!.authenticated).toBeGreaterThan(0);
   });
 
-  it('reports the crashed node offline and everything else from the survivors (crash e2e state)', () => {
-    const m = parseCrmMon(read('crash', 'crm_mon.xml'));
-    const r = buildStatus(plan, m, plutos('crash', CONTROLLERS.filter((n) => m.nodes.find((x) => x.name === n)?.online)));
+  it('names the node without a tunnel with the VIP\'s holder, the VIP and the holder (fenced holder, e2e state before the node booted)', () => {
+    const m = parseCrmMon(read('fenced', 'crm_mon.xml'));
+    const r = buildStatus(plan, m, plutos('fenced', ALL.filter((n) => n !== 'overcloud-controller-0')));
     expect(r.ok).toBe(false);
     expect(r.problems).toContain('node overcloud-controller-0 is offline');
-    expect(r.vips[0].agree).toBe(true);
+    expect(r.problems).toContain('overcloud-controller-0 holds no authenticated tunnel with the internal_api VIP 192.0.2.100 on its holder overcloud-controller-2');
+    expect(r.vips[0]).toMatchObject({ vipNode: 'overcloud-controller-2', agree: true });
+    expect(r.vips[0].peers.filter((p) => p.authenticated).map((p) => p.node).sort()).toEqual(['overcloud-controller-1', COMPUTE]);
   });
 
-  it('flags a tunnel away from its VIP, a down tunnel and a failed action', () => {
-    const m = parseCrmMon(read('initial', 'crm_mon.xml'));
-    const tunnel = m.resources.find((r) => r.id === 'tripleo-ipsec-internal_api')!;
-    const other = CONTROLLERS.find((n) => n !== tunnel.nodes[0])!;
-    tunnel.nodes = [other];
-    m.failures.push({ resource: 'tripleo-ipsec-internal_api', node: other, task: 'monitor', exitStatus: 'error', exitReason: 'conn is not oriented' });
+  it('without the holder\'s status it says nothing about the peers it cannot see (null, not a guess)', () => {
     const p = plutos('initial');
-    const s = p.get(other)!;
-    s.states = s.states.filter((x) => x.conn !== 'overcloud-internal_api-node-to-vip-tunnel');
+    const m = parseCrmMon(read('initial', 'crm_mon.xml'));
+    const holder = m.resources.find((x) => x.id === 'ip-192.0.2.100')!.nodes[0];
+    p.delete(holder);
     const r = buildStatus(plan, m, p);
+    expect(r.vips[0].peers.every((x) => x.authenticated === null)).toBe(true);
+    expect(r.problems.filter((x) => x.includes('holds no authenticated tunnel'))).toEqual([]);
+  });
+
+  it('flags a tunnel away from its VIP, a peer the holder lost, a down node-to-node tunnel and a failed action', () => {
+    const m = parseCrmMon(read('initial', 'crm_mon.xml'));
+    const holder = m.resources.find((r) => r.id === 'tripleo-ipsec-internal_api')!.nodes[0];
+    const p = plutos('initial');
+    const h = p.get(holder)!;
+    h.states = h.states.filter((x) => x.conn !== `overcloud-internal_api-vip-tunnel-to-${COMPUTE}` && x.conn !== `overcloud-internal_api-to-${COMPUTE}`);
+    m.failures.push({ resource: 'tripleo-ipsec-internal_api', node: holder, task: 'monitor', exitStatus: 'error', exitReason: 'conn is not loaded' });
+    let r = buildStatus(plan, m, p);
+    expect(r.problems).toContain(`${COMPUTE} holds no authenticated tunnel with the internal_api VIP 192.0.2.100 on its holder ${holder}`);
+    expect(r.problems).toContain(`${holder}: tunnel overcloud-internal_api-to-${COMPUTE} has no established IKE SA`);
+    expect(r.problems).toContain(`failed monitor of tripleo-ipsec-internal_api on ${holder}: conn is not loaded`);
+    const tunnel = m.resources.find((x) => x.id === 'tripleo-ipsec-internal_api')!;
+    tunnel.nodes = [CONTROLLERS.find((n) => n !== holder)!];
+    r = buildStatus(plan, m, p);
     expect(r.ok).toBe(false);
     expect(r.vips[0].agree).toBe(false);
     expect(r.problems.join('\n')).toMatch(/tripleo-ipsec-internal_api runs on .* but ip-192\.0\.2\.100 on/);
-    expect(r.problems).toContain(`${other}: tunnel overcloud-internal_api-node-to-vip-tunnel has no established IKE SA`);
-    expect(r.problems).toContain(`failed monitor of tripleo-ipsec-internal_api on ${other}: conn is not oriented`);
   });
 });

@@ -59,7 +59,7 @@ describe('generate: tunnels per host', () => {
     const cmp = linesOf('overcloud-novacompute-1/etc/ipsec.d/overcloud-internal_api-vip.secrets');
     const peersOnInternalApi = r.overcloud.nodes.filter((n) => n.addresses.internal_api).length;
     expect(ctl).toHaveLength(peersOnInternalApi);
-    expect(cmp).toEqual([expect.stringMatching(/^@internal_apivip 192\.0\.2\.\d+ : PSK "/)]);
+    expect(cmp).toEqual([expect.stringMatching(/^@internal_apivip @overcloud-novacompute-1\.internal_apivip : PSK "/)]);
     expect(ctl).toContain(cmp[0]);
     expect(new Set(ctl.map((l) => /PSK "([^"]+)"/.exec(l)![1])).size).toBe(peersOnInternalApi);
     expect(files.get('overcloud-novacompute-1/etc/ipsec.d/overcloud-redis-vip.secrets')).not.toContain(/PSK "([^"]+)"/.exec(cmp[0])![1]);
@@ -95,17 +95,26 @@ describe('generate: tunnels per host', () => {
     for (const k of keys(other.files)) expect(before.has(k)).toBe(false);
   });
 
-  it('puts the VIP responder only on pacemaker nodes and node-to-VIP tunnels on every node of the network', () => {
+  it('gives every node of the network its end of the VIP tunnel, and cluster nodes the VIP\'s ends towards every peer, outside the *.conf glob', () => {
     const ctl = files.get('overcloud-controller-1/etc/ipsec.d/overcloud-internal_api-vip.conf')!;
-    expect(connNamesOf(ctl)).toEqual(['overcloud-internal_api-vip-tunnel', 'overcloud-internal_api-node-to-vip-tunnel']);
-    expect(ctl).toMatch(/conn overcloud-internal_api-vip-tunnel\n\tleft=192\.0\.2\.5\n\tleftid=@internal_apivip\n\tright=%any\n\trightid=%any\n/);
-    // peers authenticate as themselves (their address), so uniqueids=yes holds
-    expect(ctl).toMatch(/conn overcloud-internal_api-node-to-vip-tunnel\n\tleft=192\.0\.2\.\d+\n\tright=192\.0\.2\.5\n\trightid=@internal_apivip\n/);
     const cmp = files.get('overcloud-novacompute-0/etc/ipsec.d/overcloud-internal_api-vip.conf')!;
-    expect(connNamesOf(cmp)).toEqual(['overcloud-internal_api-node-to-vip-tunnel']);
-    // computes initiate at once; cluster nodes leave it to the agent's fallback role
-    expect(cmp).toMatch(/\tauto=start\n$/);
-    expect(ctl).toMatch(/node-to-vip-tunnel[\s\S]*\tauto=ignore\n$/);
+    for (const f of [ctl, cmp]) {
+      expect(connNamesOf(f)).toEqual(['overcloud-internal_api-vip-tunnel']);
+      // answers any holder that authenticates as the VIP and carries the VIP as its selector; never initiates
+      expect(f).toMatch(/conn overcloud-internal_api-vip-tunnel\n\tleft=192\.0\.2\.\d+\n\tleftid=@overcloud-[a-z]+-\d\.internal_apivip\n\tright=%any\n\trightid=@internal_apivip\n\trightsubnet=192\.0\.2\.5\/32\n/);
+      expect(f).toMatch(/\tauto=add\n$/);
+    }
+    const holder = files.get('overcloud-controller-1/etc/ipsec.d/overcloud-vip-holder/overcloud-internal_api-vip-tunnel.conf')!;
+    const peers = [...files.keys()].filter((p) => p.endsWith('/etc/ipsec.d/overcloud-internal_api-vip.conf')).map((p) => p.split('/')[0]).filter((h) => h !== 'overcloud-controller-1');
+    expect(connNamesOf(holder).sort()).toEqual(peers.map((p) => `overcloud-internal_api-vip-tunnel-to-${p}`).sort());
+    // from this node's own address (pluto never listens on the VIP), the VIP as selector and id
+    // the peer's id is not its address: that is its node-to-node tunnel's, from the same address pair
+    expect(holder).toMatch(/conn overcloud-internal_api-vip-tunnel-to-overcloud-novacompute-0\n\tleft=192\.0\.2\.\d+\n\tleftid=@internal_apivip\n\tleftsubnet=192\.0\.2\.5\/32\n\tright=192\.0\.2\.\d+\n\trightid=@overcloud-novacompute-0\.internal_apivip\n/);
+    expect(holder.match(/\tauto=start\n/g)).toHaveLength(peers.length);
+    expect(files.has('overcloud-novacompute-0/etc/ipsec.d/overcloud-vip-holder/overcloud-internal_api-vip-tunnel.conf')).toBe(false);
+    // a compute holds only its own VIP key; a cluster node every peer's (it may hold the VIP)
+    expect(files.get('overcloud-novacompute-0/etc/ipsec.d/overcloud-internal_api-vip.secrets')!.trim().split('\n').filter((l) => l.includes('PSK'))).toHaveLength(1);
+    expect(files.get('overcloud-controller-1/etc/ipsec.d/overcloud-internal_api-vip.secrets')!.trim().split('\n').filter((l) => l.includes('PSK'))).toHaveLength(peers.length + 1);
   });
 
   it('places redis_vip on the network whose subnet holds it', () => {
@@ -123,7 +132,7 @@ describe('generate: tunnels per host', () => {
 
   it('starts every file in ipsec.d with overcloud-', () => {
     for (const f of r.files) {
-      const m = /etc\/ipsec\.d\/(?:policies\/)?([^/]+)$/.exec(f.path);
+      const m = /etc\/ipsec\.d\/(?:policies\/|overcloud-vip-holder\/)?([^/]+)$/.exec(f.path);
       if (m) expect(m[1]).toMatch(/^overcloud-/);
     }
   });
@@ -139,6 +148,25 @@ describe('generate: tunnels per host', () => {
     const nft = files.get('overcloud-controller-0/etc/tripleo-ipsec/ipsec.nft')!;
     expect(nft).toContain('ip6 saddr 2001:db8:30::/64 meta l4proto { esp, ah }');
     expect(nft).toContain('ip saddr 192.0.2.0/24 udp dport { 500, 4500 }');
+  });
+
+  it('with ipsec_policy private, guards every VIP on output: no packet to it, or from it on a cluster node, leaves without an IPsec policy', () => {
+    const cmp = files.get('overcloud-novacompute-0/etc/tripleo-ipsec/ipsec.iptables')!;
+    expect(cmp).toContain(':TRIPLEO-IPSEC-OUT - [0:0]');
+    expect(cmp).toContain('-A TRIPLEO-IPSEC-OUT -d 192.0.2.5/32 ! -o lo -m policy --dir out --pol none -m comment --comment "tripleo-ipsec internal_api VIP never in clear" -j DROP');
+    // a compute never holds a VIP: nothing about the VIP as source
+    expect(cmp).not.toMatch(/-A TRIPLEO-IPSEC-OUT -s /);
+    const ctl = files.get('overcloud-controller-0/etc/tripleo-ipsec/ipsec.iptables')!;
+    expect(ctl).toContain('-A TRIPLEO-IPSEC-OUT -s 192.0.2.5/32 -d 192.0.2.0/24 ! -o lo -m policy --dir out --pol none');
+    const v6 = files.get('overcloud-controller-0/etc/tripleo-ipsec/ipsec.ip6tables')!;
+    expect(v6).toContain('-A TRIPLEO-IPSEC-OUT -d 2001:db8:30::5/128 ! -o lo -m policy --dir out --pol none');
+    const nft = files.get('overcloud-controller-0/etc/tripleo-ipsec/ipsec.nft')!;
+    expect(nft).toContain('add rule inet tripleo_ipsec output ip daddr 192.0.2.5/32 oifname != "lo" rt ipsec missing counter drop');
+    // private-or-clear lets unprotected traffic through by definition: no guard
+    const poc = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ipsec_policy: 'private-or-clear' } } } });
+    const pocCmp = poc.files.find((f) => f.path === 'overcloud-novacompute-0/etc/tripleo-ipsec/ipsec.iptables')!.content;
+    expect(pocCmp).toContain(':TRIPLEO-IPSEC-OUT - [0:0]');
+    expect(pocCmp).not.toContain('-A TRIPLEO-IPSEC-OUT');
   });
 
   it('keeps the PSK out of summary.json', () => {
@@ -202,7 +230,7 @@ describe('generate: modes and variables', () => {
     expect(files.get('overcloud-controller-0/etc/ipsec.d/policies/overcloud-private-or-clear-internal_api')).toMatch(/^192\.0\.2\.0\/24$/m);
     // The holder's opportunistic conn answers only on its own address: VIPs keep their PSK tunnels.
     expect([...files.keys()].filter((p) => p.endsWith('.secrets')).every((p) => p.endsWith('-vip.secrets'))).toBe(true);
-    expect(files.get('overcloud-novacompute-0/etc/ipsec.d/overcloud-internal_api-vip.conf')).toContain('conn overcloud-internal_api-node-to-vip-tunnel');
+    expect(files.get('overcloud-novacompute-0/etc/ipsec.d/overcloud-internal_api-vip.conf')).toContain('conn overcloud-internal_api-vip-tunnel\n');
     expect(files.has('ipsec-psk.yaml')).toBe(true);
     const noVips = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: { use_opportunistic_ipsec: true, ipsec_configure_vips: false } } } });
     expect(noVips.files.some((f) => f.path.endsWith('.secrets') || f.path === 'ipsec-psk.yaml')).toBe(false);

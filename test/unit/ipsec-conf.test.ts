@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { withOurConfSettings, withOurSecretsInclude, withoutOurSettings } from '../../src/apply/ipsecConf.js';
 
-const GLOB = '/etc/ipsec.d/*.conf';
+const GLOB = ['/etc/ipsec.d/*.conf'];
 
 describe('ipsec.conf edits', () => {
   it('turns the Ansible role\'s uniqueids=no into yes, keeps the replaced line commented, adds the include, and is idempotent', () => {
