@@ -1,6 +1,6 @@
-// Installing and removing our iptables chain (and its jump from INPUT).
+// Installing and removing our iptables chains (and their jumps from INPUT and OUTPUT).
 import { execa } from 'execa';
-import { IPTABLES_CHAIN } from '../render/firewall.js';
+import { IPTABLES_CHAIN, IPTABLES_JUMPS } from '../render/firewall.js';
 
 export type Family = 4 | 6;
 const tool = (f: Family) => (f === 4 ? 'iptables' : 'ip6tables');
@@ -14,33 +14,42 @@ export async function chainRules(f: Family): Promise<string[] | undefined> {
   const r = await sh(`${tool(f)}-save`, ['-t', 'filter']);
   if (r.exitCode !== 0) throw new Error(`${tool(f)}-save failed: ${r.stderr.trim()}`);
   const lines = r.stdout.split('\n');
-  if (!lines.some((l) => l.startsWith(`:${IPTABLES_CHAIN} `))) return undefined;
-  return lines.filter((l) => l.startsWith(`-A ${IPTABLES_CHAIN} `));
+  // Every chain must exist (an earlier version had only the INPUT one).
+  if (!IPTABLES_JUMPS.every((j) => lines.some((l) => l.startsWith(`:${j.chain} `)))) return undefined;
+  return lines.filter((l) => IPTABLES_JUMPS.some((j) => l.startsWith(`-A ${j.chain} `)));
+}
+
+async function jumpTo(f: Family, j: (typeof IPTABLES_JUMPS)[number]): Promise<boolean> {
+  return (await sh(tool(f), ['-C', j.from, '-j', j.chain])).exitCode === 0;
 }
 
 export async function jumpPresent(f: Family): Promise<boolean> {
-  return (await sh(tool(f), ['-C', 'INPUT', '-j', IPTABLES_CHAIN])).exitCode === 0;
+  for (const j of IPTABLES_JUMPS) if (!(await jumpTo(f, j))) return false;
+  return true;
 }
 
 export async function installChain(f: Family, restoreFragment: string): Promise<void> {
   const r = await sh(`${tool(f)}-restore`, ['--noflush'], restoreFragment);
   if (r.exitCode !== 0) throw new Error(`${tool(f)}-restore failed: ${r.stderr.trim()}`);
-  if (!(await jumpPresent(f))) {
-    const j = await sh(tool(f), ['-I', 'INPUT', '-j', IPTABLES_CHAIN]);
-    if (j.exitCode !== 0) throw new Error(`${tool(f)} -I INPUT failed: ${j.stderr.trim()}`);
+  for (const j of IPTABLES_JUMPS) {
+    if (await jumpTo(f, j)) continue;
+    const x = await sh(tool(f), ['-I', j.from, '-j', j.chain]);
+    if (x.exitCode !== 0) throw new Error(`${tool(f)} -I ${j.from} failed: ${x.stderr.trim()}`);
   }
 }
 
 export async function removeChain(f: Family): Promise<boolean> {
   let changed = false;
-  while (await jumpPresent(f)) {
-    await sh(tool(f), ['-D', 'INPUT', '-j', IPTABLES_CHAIN]);
-    changed = true;
-  }
-  if ((await chainRules(f)) !== undefined) {
-    await sh(tool(f), ['-F', IPTABLES_CHAIN]);
-    await sh(tool(f), ['-X', IPTABLES_CHAIN]);
-    changed = true;
+  for (const j of IPTABLES_JUMPS) {
+    while (await jumpTo(f, j)) {
+      await sh(tool(f), ['-D', j.from, '-j', j.chain]);
+      changed = true;
+    }
+    if ((await sh(tool(f), ['-n', '-L', j.chain])).exitCode === 0) {
+      await sh(tool(f), ['-F', j.chain]);
+      await sh(tool(f), ['-X', j.chain]);
+      changed = true;
+    }
   }
   return changed;
 }
