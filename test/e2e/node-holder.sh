@@ -15,6 +15,7 @@ done
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mkdir -p /run/crm /run/lock /run/resource-agents /run/pluto
+mkdir -m 0700 /run/tripleo-ipsec
 chown hacluster:haclient /run/crm
 chmod 0750 /run/crm
 chmod 1777 /run/lock

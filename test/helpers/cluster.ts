@@ -2,13 +2,18 @@
 // plus a private mount and UTS namespace per node (node-holder.sh), corosync
 // and pacemakerd per node, and a pluto per node with its default /run/pluto.
 // Everything is stopped by PID, namespaces deleted, even after a failure.
+// A real fence device (test/e2e/fence_tripleo_lab, installed for the test
+// run) powers a node off: it kills every process in the node's namespace and
+// flushes its addresses.
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, sh } from './netns.js';
 import { alive, sleep } from './pluto.js';
 
 const HOLDER = join(__dirname, '..', 'e2e', 'node-holder.sh');
+const FENCE_AGENT = join(__dirname, '..', 'e2e', 'fence_tripleo_lab');
+export const FENCE_AGENT_INSTALLED = '/usr/sbin/fence_tripleo_lab';
 const SEED_CIB = `<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
   <configuration>
     <crm_config>
@@ -123,6 +128,7 @@ export class Cluster {
       this.lab.onCleanup(() => this.stopNode(node));
     }
     for (const n of this.nodes) await this.until(join(n.dir, 'holder.ready'), () => existsSync(join(n.dir, 'holder.ready')), 10_000);
+    writeFileSync(this.fenceMap, this.nodes.map((n) => `${n.name} ${n.holderPid}\n`).join(''));
     for (const n of this.nodes) n.corosyncPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', 'corosync', '-f'], join(n.dir, 'corosync.out'));
     for (const n of this.nodes) await this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
     for (const n of this.nodes) n.pacemakerdPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/sbin/pacemakerd'], join(n.dir, 'pacemakerd.out'));
@@ -130,12 +136,25 @@ export class Cluster {
     await this.until('all nodes online', () => this.on(this.nodes[0], ['crm_mon', '-1'], { allowFail: true }).stdout.includes(want), 90_000);
   }
 
-  /** pluto in the node's namespaces, default /run/pluto, the node's /etc/ipsec.d. */
+  /** The fence agent's map of node name to the PID that keeps its namespaces. */
+  get fenceMap() {
+    return join(this.dir, 'fence-map');
+  }
+
+  /** Install the lab fence agent where pacemaker-fenced looks for agents; removed at cleanup. */
+  installFenceAgent() {
+    if (existsSync(FENCE_AGENT_INSTALLED)) throw new Error(`${FENCE_AGENT_INSTALLED} exists: another test run, or left over`);
+    copyFileSync(FENCE_AGENT, FENCE_AGENT_INSTALLED);
+    chmodSync(FENCE_AGENT_INSTALLED, 0o755);
+    this.lab.onCleanup(() => rmSync(FENCE_AGENT_INSTALLED, { force: true }));
+  }
+
+  /** pluto in the node's namespaces, default /run/pluto, the node's /etc/ipsec.d; its ipsec.conf as apply writes it. */
   async startPluto(n: ClusterNode) {
     const d = join(n.dir, 'pluto');
-    writeFileSync(join(d, 'ipsec.conf'), 'config setup\n\tplutodebug=none\ninclude /etc/ipsec.d/*.conf\n');
+    writeFileSync(join(d, 'ipsec.conf'), 'config setup\n\tplutodebug=none\ninclude /etc/ipsec.d/*.conf\ninclude /run/tripleo-ipsec/*.conf\n');
     writeFileSync(join(d, 'ipsec.secrets'), 'include /etc/ipsec.d/*.secrets\n');
-    sh('ipsec', ['initnss', '--nssdir', join(d, 'nss')]);
+    if (!existsSync(join(d, 'nss', 'cert9.db'))) sh('ipsec', ['initnss', '--nssdir', join(d, 'nss')]);
     n.plutoPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/libexec/ipsec/pluto', '--config', join(d, 'ipsec.conf'),
       '--secretsfile', join(d, 'ipsec.secrets'), '--ipsecdir', '/etc/ipsec.d', '--nssdir', join(d, 'nss'), '--logfile', join(d, 'pluto.log'), '--nofork'], join(d, 'pluto.out'));
     await this.until(`pluto on ${n.name}`, () => this.on(n, ['test', '-S', '/run/pluto/pluto.ctl'], { allowFail: true }).status === 0, 10_000);
@@ -155,7 +174,47 @@ export class Cluster {
     }
   }
 
-  /** Start corosync and pacemakerd again on a node whose cluster stack died (its namespaces stay). */
+  /** pluto's graceful stop (what `systemctl stop ipsec` does), waiting until it has exited. */
+  async stopPluto(n: ClusterNode) {
+    if (!n.plutoPid || !alive(n.plutoPid)) return;
+    this.on(n, ['/usr/libexec/ipsec/whack', '--shutdown'], { allowFail: true, timeoutMs: 10_000 });
+    await this.until(`pluto on ${n.name} to exit`, () => !alive(n.plutoPid!), 10_000, 20);
+  }
+
+  /** `pcs cluster stop` without systemd: pacemakerd (which stops every resource here first), then corosync. */
+  async stopStack(n: ClusterNode) {
+    for (const pid of [n.pacemakerdPid, n.corosyncPid]) {
+      if (!pid || !alive(pid)) continue;
+      process.kill(pid, 'SIGTERM');
+      await this.until(`${pid} on ${n.name} to exit`, () => !alive(pid), 90_000, 100);
+    }
+  }
+
+  /** A fenced node boots again: its address back, then pluto, then the cluster stack. */
+  async boot(n: ClusterNode) {
+    this.on(n, ['ip', 'addr', 'add', `${n.address}/24`, 'dev', 'eth0']);
+    // tmpfs /run survived in the namespace: a real reboot would have emptied it
+    this.on(n, ['sh', '-c', 'rm -f /run/tripleo-ipsec/* /run/pluto/pluto.ctl /run/pluto/pluto.pid']);
+    await this.startPluto(n);
+    await this.rejoin(n);
+  }
+
+  async sleepAsync(ms: number) {
+    await new Promise((r) => setTimeout(r, ms));
+  }
+
+  /**
+   * Start the whole cluster's stacks again: corosync everywhere first, then
+   * pacemakerd, so no node reaches quorum while another is still unseen
+   * (with fencing on, Pacemaker would fence it at start-up).
+   */
+  async startAll() {
+    for (const n of this.nodes) n.corosyncPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', 'corosync', '-f'], join(n.dir, 'corosync.out'));
+    for (const n of this.nodes) await this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
+    for (const n of this.nodes) n.pacemakerdPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/sbin/pacemakerd'], join(n.dir, 'pacemakerd.out'));
+  }
+
+  /** Start corosync and pacemakerd again on a node whose cluster stack died or was stopped (its namespaces stay). */
   async rejoin(n: ClusterNode) {
     stopGroup(n.pacemakerdPid);
     stopGroup(n.corosyncPid);
