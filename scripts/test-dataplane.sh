@@ -29,4 +29,7 @@ if [ ! -s "$results/results.json" ]; then
   exit 1
 fi
 cp "$results/results.json" .test-results-dataplane.json
+# The results decide too: a guest that reported 0 with failed tests is not a pass.
+failed=$(node -e 'const r=require(process.argv[1]); console.log(r.numFailedTests + r.numFailedTestSuites)' "$PWD/.test-results-dataplane.json")
+if [ "$failed" != 0 ] && [ "$rc" -eq 0 ]; then echo "dataplane: $failed failed test(s) or file(s), though the guest exited 0" >&2; rc=1; fi
 exit "$rc"

@@ -58,7 +58,7 @@ mount -t tmpfs tmpfs /upper; mkdir -p /upper/u /upper/w
 mount -t overlay overlay -o lowerdir=/host,upperdir=/upper/u,workdir=/upper/w /newroot || { echo "GUEST-FAILED overlay"; echo o > /proc/sysrq-trigger; }
 mount --move /proc /newroot/proc; mount --move /sys /newroot/sys; mount --move /dev /newroot/dev
 if [ -n "\$rw" ]; then mkdir -p "/newroot\$rw"; mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 rw "/newroot\$rw" || echo "GUEST-FAILED rw mount"; fi
-exec switch_root /newroot /bin/sh -c 'mount -t tmpfs tmpfs /run; mkdir -p /dev/shm /dev/pts; mount -t tmpfs tmpfs /dev/shm; mount -t devpts devpts /dev/pts; mkdir -p /lib/modules; mount --bind $D/root/lib/modules /lib/modules; cd "\$(sed -n "s/.* guestcwd=\\([^ ]*\\).*/\\1/p" /proc/cmdline)"; sh "\$(sed -n "s/.* guestcmd=\\([^ ]*\\).*/\\1/p" /proc/cmdline)"; echo; echo "GUEST-EXIT \$?"; echo o > /proc/sysrq-trigger'
+exec switch_root /newroot /bin/sh -c 'mount -t tmpfs tmpfs /run; mkdir -p /dev/shm /dev/pts; mount -t tmpfs tmpfs /dev/shm; mount -t devpts devpts /dev/pts; mkdir -p /lib/modules; mount --bind $D/root/lib/modules /lib/modules; cd "\$(sed -n "s/.* guestcwd=\\([^ ]*\\).*/\\1/p" /proc/cmdline)"; sh "\$(sed -n "s/.* guestcmd=\\([^ ]*\\).*/\\1/p" /proc/cmdline)"; rc=\$?; echo; echo "GUEST-EXIT \$rc"; echo o > /proc/sysrq-trigger'
 INIT
 chmod +x initrd/init
 (cd initrd && find . | cpio -o -H newc 2>/dev/null | gzip -1) > initrd.gz

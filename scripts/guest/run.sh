@@ -9,7 +9,8 @@
 set -uo pipefail
 D=${GUEST_DIR:-/var/tmp/tripleo-ipsec-guest}
 here=$(cd "$(dirname "$0")" && pwd)
-if [ ! -f "$D/initrd.gz" ] || [ ! -e "$D/vmlinuz" ]; then
+# Built when missing, and again when build.sh changed since (its init is in the initramfs).
+if [ ! -f "$D/initrd.gz" ] || [ ! -e "$D/vmlinuz" ] || [ "$here/build.sh" -nt "$D/initrd.gz" ]; then
   GUEST_DIR=$D "$here/build.sh" >/dev/null || { echo "guest: build failed" >&2; exit 125; }
 fi
 command -v qemu-system-x86_64 >/dev/null || { echo "guest: qemu-system-x86_64 is not installed" >&2; exit 125; }
