@@ -114,7 +114,9 @@ describe('the sample overcloud on a kernel with ESP (PSK, per-tunnel derived key
   it('whack --trafficstatus names one Child SA per tunnel on the VIP holder, one per peer', () => {
     const h = oc.nodes.get(HOLDERS.storage_mgmt)!;
     const out = whack(oc.lab, h.pluto!, ['--trafficstatus']).stdout;
-    const peers = oc.o.nodes.filter((n) => n.addresses.storage_mgmt && n.name !== HOLDERS.storage_mgmt).length;
-    expect(out.split('\n').filter((l) => l.includes(`"${connNames.vipResponder('storage_mgmt')}"[`))).toHaveLength(peers);
+    const peers = oc.o.nodes.filter((n) => n.addresses.storage_mgmt && n.name !== HOLDERS.storage_mgmt);
+    const lines = out.split('\n').filter((l) => l.includes(`"${connNames.vipTunnel('storage_mgmt')}-to-`));
+    expect(lines).toHaveLength(peers.length);
+    for (const p of peers) expect(lines.filter((l) => l.includes(`-to-${p.name}"`)), p.name).toHaveLength(1);
   });
 });

@@ -41,6 +41,14 @@ export interface DataplaneOptions {
   caCreate?: boolean;
 }
 
+/** `source`: ping from this address (a VIP the node holds, say) instead of the node's own on that network. */
+export interface PingOptions {
+  count?: number;
+  size?: number;
+  df?: boolean;
+  source?: string;
+}
+
 export interface SaLine {
   ike: { total: number; halfOpen: number; open: number; authenticated: number };
   ipsec: { total: number; authenticated: number };
@@ -124,24 +132,29 @@ export class DataplaneOvercloud {
     n.pluto = startPluto(this.lab, n.ns, n.pluto!.dir, n.ipsecdir, this.plutoSetup);
   }
 
-  /** What Pacemaker does: the tunnel role where each VIP is, the fallback role on every other cluster node. */
+  /** What Pacemaker does: the agent's start where each VIP is (nothing runs on the other nodes). */
   async startVipTunnels(only?: string): Promise<void> {
     const runs: Promise<void>[] = [];
     for (const v of this.o.vips) {
-      for (const node of this.o.nodes.filter((x) => x.pacemaker && x.addresses[v.network] && (!only || x.name === only))) {
-        const n = this.nodes.get(node.name)!;
-        const holder = this.opts.holders[v.name] === node.name;
-        const params: Record<string, string> = holder
-          ? { tunnel: connNames.vipResponder(v.name), vip: v.address, fallbacktunnel: connNames.nodeToVip(v.name) }
-          : { tunnel: connNames.nodeToVip(v.name), vip: v.address, role: 'fallback' };
-        runs.push(
-          runAgentAsync(n.ns, 'start', { ...params, confdir: n.ipsecdir, ctlsocket: n.pluto!.ctl }, { OCF_RESKEY_CRM_meta_timeout: '60000' }).then((r) => {
-            if (r.code !== 0) throw new Error(`agent start ${params.tunnel} on ${node.name}: ${r.code} ${r.reason ?? r.stderr}`);
-          }),
-        );
-      }
+      const holder = this.opts.holders[v.name];
+      if (!holder || (only && holder !== only)) continue;
+      const n = this.nodes.get(holder)!;
+      const params = { tunnel: connNames.vipTunnel(v.name), vip: v.address, confdir: n.ipsecdir, rundir: n.pluto!.agentRun, ctlsocket: n.pluto!.ctl };
+      runs.push(
+        runAgentAsync(n.ns, 'start', params, { OCF_RESKEY_CRM_meta_timeout: '60000' }).then((r) => {
+          if (r.code !== 0) throw new Error(`agent start ${params.tunnel} on ${holder}: ${r.code} ${r.reason ?? r.stderr}`);
+        }),
+      );
     }
     await Promise.all(runs);
+  }
+
+  /** What Pacemaker's stop does where `vip` is: the holder's ends deleted (IKE Deletes), the link gone. */
+  async stopVipTunnel(vip: string): Promise<void> {
+    const v = this.o.vips.find((x) => x.name === vip)!;
+    const n = this.nodes.get(this.opts.holders[vip])!;
+    const r = await runAgentAsync(n.ns, 'stop', { tunnel: connNames.vipTunnel(v.name), vip: v.address, confdir: n.ipsecdir, rundir: n.pluto!.agentRun, ctlsocket: n.pluto!.ctl });
+    if (r.code !== 0) throw new Error(`agent stop ${vip}: ${r.code} ${r.reason ?? r.stderr}`);
   }
 
   status(name: string): PlutoStatus {
@@ -229,24 +242,24 @@ export class DataplaneOvercloud {
    * it holds: IPv6 source selection may pick the VIP, whose tunnel then
    * carries the packet instead of the node-to-node one).
    */
-  private pingArgs(fromNode: string, to: string, opts: { count?: number; size?: number; df?: boolean }): string[] {
+  private pingArgs(fromNode: string, to: string, opts: PingOptions): string[] {
     const node = this.o.nodes.find((n) => n.name === fromNode)!;
     const p = parseAddress(to)!;
     const net = this.o.networks.find((n) => n.subnet && inSubnet(p, parseCidr(n.subnet)!));
-    const src = net ? node.addresses[net.name] : undefined;
+    const src = opts.source ?? (net ? node.addresses[net.name] : undefined);
     const args = ['-n', '-q', '-c', String(opts.count ?? 2), '-i', '0.2', '-W', '3', ...(src ? ['-I', src] : [])];
     if (opts.size !== undefined) args.push('-s', String(opts.size));
     if (opts.df) args.push('-M', 'do');
     return [...args, to];
   }
 
-  ping(fromNode: string, to: string, opts: { count?: number; size?: number; df?: boolean } = {}) {
+  ping(fromNode: string, to: string, opts: PingOptions = {}) {
     const n = this.nodes.get(fromNode)!;
     return this.lab.exec(n.ns, 'ping', this.pingArgs(fromNode, to, opts), { allowFail: true, timeoutMs: 30_000 });
   }
 
   /** The same ping without blocking the event loop (several run at once). */
-  async pingAsync(fromNode: string, to: string, opts: { count?: number; size?: number; df?: boolean } = {}): Promise<{ status: number | null; stdout: string }> {
+  async pingAsync(fromNode: string, to: string, opts: PingOptions = {}): Promise<{ status: number | null; stdout: string }> {
     const n = this.nodes.get(fromNode)!;
     const r = await shAsync('ip', ['netns', 'exec', n.ns, 'ping', ...this.pingArgs(fromNode, to, opts)]);
     return { status: r.status, stdout: r.stdout + r.stderr };
@@ -263,7 +276,7 @@ export class DataplaneOvercloud {
     }
     for (const v of this.o.vips) {
       for (const n of this.o.nodes.filter((x) => x.addresses[v.network] && x.name !== this.opts.holders[v.name])) {
-        jobs.push({ from: n.name, to: v.address, conn: connNames.nodeToVip(v.name), what: `${n.name} -> VIP ${v.name} ${v.address}` });
+        jobs.push({ from: n.name, to: v.address, conn: connNames.vipTunnel(v.name), what: `${n.name} -> VIP ${v.name} ${v.address}` });
       }
     }
     return jobs;
