@@ -1,10 +1,11 @@
 // `ipsec addconn --checkconfig`: libreswan's own parser over a host's files.
 // It prints some real errors on stderr with exit 0 (FACTS.md), so any output
 // at all counts as failure.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { IPSEC, runSync } from './commands.js';
+import { VIP_HOLDER_DIR } from '../model/names.js';
 
 export interface CheckconfigResult {
   ok: boolean;
@@ -12,12 +13,13 @@ export interface CheckconfigResult {
   output: string;
 }
 
-/** Check every *.conf of an ipsec.d directory as pluto would include it. */
+/** Check every *.conf of an ipsec.d directory as pluto would include it, with the VIP holder's files as on the VIP's holder. */
 export function checkconfigIpsecDir(ipsecDir: string): CheckconfigResult {
   const scratch = mkdtempSync(join(tmpdir(), 'tripleo-ipsec-check-'));
   try {
     const conf = join(scratch, 'ipsec.conf');
-    writeFileSync(conf, `config setup\ninclude ${ipsecDir}/*.conf\n`);
+    const holder = join(ipsecDir, VIP_HOLDER_DIR);
+    writeFileSync(conf, `config setup\ninclude ${ipsecDir}/*.conf\n${existsSync(holder) ? `include ${holder}/*.conf\n` : ''}`);
     const r = runSync(IPSEC, ['addconn', '--checkconfig', '--config', conf]);
     const output = (r.stdout + r.stderr).trim();
     return { ok: r.status === 0 && output === '', status: r.status, output };
