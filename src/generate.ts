@@ -119,8 +119,8 @@ export function generate(opts: GenerateOptions): GenerateResult {
 
   let psk: GenerateResult['psk'] = 'given';
   const globalFiles: OutputFile[] = [];
-  // Opportunistic mode keys nothing by PSK but its VIP tunnels.
-  if (!pskGiven && (!overcloud.vars.use_opportunistic_ipsec || overcloud.vips.length > 0)) {
+  // Opportunistic mode keys nothing by PSK.
+  if (!pskGiven && !overcloud.vars.use_opportunistic_ipsec) {
     const reused = earlierPsk(opts.outDir);
     overcloud.vars.ipsec_psk = reused ?? newPsk();
     psk = reused ? 'reused' : 'generated';

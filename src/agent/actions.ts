@@ -126,8 +126,18 @@ export function start(ctx: Context): OcfCode {
   else pluto.addConns(confFileDefining(p.confdir, p.tunnel), [p.tunnel]);
   // Linked before anything starts: a pluto that restarts from here on starts the ends itself.
   link(p);
-  pluto.addConns(file, conns.filter((c) => pluto.connLoaded(c) !== 'yes'));
-  // One initiator per conn: a conn pluto already started (it restarted with the link) is left to finish.
+  // They are loaded and deleted together; the first and the last tell which case this is.
+  const first = pluto.connLoaded(conns[0]) === 'yes';
+  const last = pluto.connLoaded(conns[conns.length - 1]) === 'yes';
+  if (!first && !last) {
+    // The usual start: none loaded. One addconn loads and initiates them all.
+    pluto.addAndStartAll(file);
+    log.info(`VIP ${p.vip}: ${conns.length} peer(s), ${conns.length} initiated`);
+    return OCF.SUCCESS;
+  }
+  // Some or all loaded (pluto restarted with the link, a second start, a conn deleted by hand).
+  if (!first || !last) pluto.addConns(file, conns.filter((c) => pluto.connLoaded(c) !== 'yes'));
+  // One initiator per conn: a conn pluto already started is left to finish.
   const states = ikeStatesByConn(pluto.showStates());
   const toStart = conns.filter((c) => !states.has(c));
   for (const c of toStart) pluto.initiateAsync(c);
@@ -158,12 +168,8 @@ export function stop(ctx: Context): OcfCode {
     throw e;
   }
   // Deleted while the VIP is still here (the resource stops before the VIP): every peer gets an IKE Delete.
-  let deleted = 0;
-  for (const c of conns) {
-    if (pluto.connLoaded(c) !== 'yes') continue;
-    pluto.deleteConn(c);
-    deleted++;
-  }
-  log.info(`VIP ${p.vip}: deleted ${deleted} end(s) towards peers`);
+  // One whack call each (an absent conn is fine): a busy pluto answers every round trip late.
+  for (const c of conns) pluto.deleteConn(c);
+  log.info(`VIP ${p.vip}: deleted ${conns.length} end(s) towards peers`);
   return OCF.SUCCESS;
 }

@@ -87,6 +87,17 @@ export class PlutoCtl {
     }
   }
 
+  /**
+   * Load every conn of `file` and initiate its auto=start ones, asynchronously:
+   * one addconn for all, where a whack call per conn costs a round trip to a
+   * pluto that may be busy (under load in the data-plane guest, 60 s for 10).
+   * Only for conns not loaded yet: adding a loaded conn replaces it and its SAs.
+   */
+  addAndStartAll(file: string): void {
+    const r = this.run(ADDCONN, ['--ctlsocket', this.ctlsocket, '--config', file, '--autoall'], 'add and start every conn');
+    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `ipsec addconn --autoall from ${file} failed (exit ${r.status}): ${firstLine(r.out)}`);
+  }
+
   /** Delete a conn's SAs (IKE Delete to the peer), keeping the conn; for a template, its instances go. */
   terminate(name: string): void {
     const r = this.whack(['--name', name, '--terminate'], `terminate ${name}`);

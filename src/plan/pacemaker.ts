@@ -43,7 +43,8 @@ export function cloneId(resourceId: string): string {
 
 export function planPacemaker(o: Overcloud, vipResourceOverrides: Record<string, string> = {}): PacemakerPlan {
   const plan: PacemakerPlan = { vipResources: {}, resources: [], constraints: [], retired: [], vipPeers: {} };
-  if (!o.nodes.some((n) => n.pacemaker)) return plan;
+  // Opportunistic mode has no VIP tunnels (src/plan/tunnels.ts): nothing for Pacemaker to run.
+  if (!o.nodes.some((n) => n.pacemaker) || o.vars.use_opportunistic_ipsec) return plan;
   for (const v of o.vips) {
     const vipRsc = vipResourceOverrides[v.name] ?? pacemakerNames.vipResource(v.address);
     const tunnel = pacemakerNames.tunnelResource(v.name);

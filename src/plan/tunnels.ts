@@ -311,10 +311,13 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
       policies.push({ name, cidrs: inside.map((h) => (h.includes('/') ? h : `${h}/${net.family === 4 ? 32 : 128}`)) });
     }
   }
-  // VIP tunnels in every mode: an opportunistic policy covers the VIP's
-  // address, but the holder's opportunistic conn answers only on its own
-  // address, so without them VIP traffic finds no peer (seen in the guest).
-  for (const vip of o.vips) files.push(...vipFiles(o, node, vip));
+  // No VIP tunnels in opportunistic mode: every node's end is a right=%any
+  // template on the node's own address, and pluto 4.10 prefers it over the
+  // opportunistic group for any IKE_SA_INIT that arrives there, then fails
+  // the opportunistic IKE_AUTH ("Peer ID 'ID_NULL' mismatched"; seen in the
+  // data-plane guest: node-to-node traffic broke). VIP traffic in that mode
+  // has no tunnel: with ipsec_policy private it is dropped (README).
+  if (!o.vars.use_opportunistic_ipsec) for (const vip of o.vips) files.push(...vipFiles(o, node, vip));
   const firewallSources = o.networks
     .filter((n) => node.addresses[n.name] !== undefined)
     .map((n) => {

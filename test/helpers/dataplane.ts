@@ -124,11 +124,17 @@ export class DataplaneOvercloud {
     for (const n of this.nodes.values()) n.pluto = startPluto(this.lab, n.ns, join(this.dir, 'pluto', n.name), n.ipsecdir, this.plutoSetup);
   }
 
-  /** Start a node's pluto again (after it was killed: its stale pid file and socket go first). */
+  /**
+   * Start a node's pluto again after it was killed, as ipsec.service does:
+   * its stale pid file and socket go, and the kernel's IPsec state and
+   * policies are flushed first (libreswan's _stackmanager start does that
+   * "in case pluto crashed").
+   */
   restartPluto(name: string) {
     const n = this.nodes.get(name)!;
     if (alive(n.pluto!.pid)) throw new Error(`pluto of ${name} is still running`);
     for (const f of ['pluto.pid', 'pluto.ctl']) rmSync(join(n.pluto!.dir, 'run', f), { force: true });
+    for (const what of ['state', 'policy']) sh('ip', ['netns', 'exec', n.ns, 'ip', 'xfrm', what, 'flush']);
     n.pluto = startPluto(this.lab, n.ns, n.pluto!.dir, n.ipsecdir, this.plutoSetup);
   }
 
@@ -168,7 +174,8 @@ export class DataplaneOvercloud {
     const plan = this.result.plans.find((p) => p.node.name === name)!;
     let n = plan.files.filter((f) => !f.confName.includes('-vip')).reduce((k, f) => k + f.conns.filter((c) => !c.name.startsWith('overcloud-clear-')).length, 0);
     for (const v of this.o.vips) {
-      if (!plan.node.addresses[v.network]) continue;
+      // opportunistic mode has no VIP tunnels (src/plan/tunnels.ts)
+      if (!plan.node.addresses[v.network] || this.o.vars.use_opportunistic_ipsec) continue;
       n += this.opts.holders[v.name] === name ? this.o.nodes.filter((x) => x.name !== name && x.addresses[v.network]).length : 1;
     }
     return n;
@@ -213,6 +220,23 @@ export class DataplaneOvercloud {
       for (const l of plutoLog(n.pluto!).split('\n')) if (/ASSERTION FAILED|EXPECTATION FAILED/.test(l)) out.push(`${n.name}: ${l}`);
     }
     return out;
+  }
+
+  /**
+   * For a failure message: every IKE state that is not established, on every
+   * node, and the last lines of `name`'s pluto log (the guest's files are gone
+   * after the run).
+   */
+  diagnose(name: string, lines = 120): string {
+    const states = [...this.nodes.keys()].flatMap((n) => {
+      try {
+        return this.status(n).states.filter((x) => x.kind === 'ike' && !x.established).map((x) => `${n}: #${x.serial} ${x.conn}${x.peer ? ` ${x.peer}` : ''} ${x.state}`);
+      } catch (e) {
+        return [`${n}: ${(e as Error).message}`];
+      }
+    });
+    const log = plutoLog(this.nodes.get(name)!.pluto!).split('\n').slice(-lines);
+    return `not established:\n${states.join('\n') || '(none)'}\nlast ${lines} lines of ${name}'s pluto log:\n${log.join('\n')}`;
   }
 
   /** Nodes whose pluto is not running. */

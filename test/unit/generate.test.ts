@@ -219,7 +219,7 @@ describe('generate: determinism and stable names', () => {
 });
 
 describe('generate: modes and variables', () => {
-  it('writes opportunistic conns and policy files instead of the mesh, and VIP tunnels beside them', () => {
+  it('writes opportunistic conns and policy files instead of the mesh, and no VIP tunnel (their %any template would take the opportunistic negotiations)', () => {
     const { inventory, networkData } = small();
     const r = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: { use_opportunistic_ipsec: true, ipsec_policy: 'private-or-clear' } } } });
     const files = fileMap(r.files);
@@ -228,10 +228,10 @@ describe('generate: modes and variables', () => {
     expect(conf).toContain('authby=null');
     expect(conf).toContain('failureshunt=passthrough');
     expect(files.get('overcloud-controller-0/etc/ipsec.d/policies/overcloud-private-or-clear-internal_api')).toMatch(/^192\.0\.2\.0\/24$/m);
-    // The holder's opportunistic conn answers only on its own address: VIPs keep their PSK tunnels.
-    expect([...files.keys()].filter((p) => p.endsWith('.secrets')).every((p) => p.endsWith('-vip.secrets'))).toBe(true);
-    expect(files.get('overcloud-novacompute-0/etc/ipsec.d/overcloud-internal_api-vip.conf')).toContain('conn overcloud-internal_api-vip-tunnel\n');
-    expect(files.has('ipsec-psk.yaml')).toBe(true);
+    expect([...files.keys()].filter((p) => p.includes('-vip'))).toEqual([]);
+    expect([...files.keys()].filter((p) => p.endsWith('.secrets'))).toEqual([]);
+    expect(files.has('ipsec-psk.yaml')).toBe(false);
+    expect(r.pacemaker.resources).toEqual([]);
     const noVips = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: { use_opportunistic_ipsec: true, ipsec_configure_vips: false } } } });
     expect(noVips.files.some((f) => f.path.endsWith('.secrets') || f.path === 'ipsec-psk.yaml')).toBe(false);
   });
