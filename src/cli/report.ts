@@ -1,23 +1,43 @@
 // Turning results and errors into words and exit codes (the CLI's only job).
-import { InputError, ValidationError, formatProblem } from '../model/errors.js';
+import { EXIT_CODES, TripleoIpsecError, oneLine } from '../model/errors.js';
 import type { GenerateResult } from '../generate.js';
 import { espFraming, mtuAdvice } from '../mtu.js';
 
-export const EXIT_INVALID = 2;
+export interface ErrorOutput {
+  /** --debug: also print the stack (and the causes) of an expected failure. */
+  debug?: boolean;
+  /** Where the words go (stderr). */
+  write?: (text: string) => void;
+}
 
-/** Print an error the way operators need it and return the exit code. */
-export function reportError(e: unknown): number {
-  if (e instanceof ValidationError) {
-    for (const p of e.problems) process.stderr.write(`tripleo-ipsec: ${formatProblem(p)}\n`);
-    process.stderr.write(`tripleo-ipsec: ${e.problems.length} problem(s); nothing was written\n`);
-    return EXIT_INVALID;
+/**
+ * The CLI's one error handler: every command's failures come here. An
+ * expected failure (a TripleoIpsecError that is not a bug) is one line per
+ * problem and its kind's exit code (2: input or validation, 1: environment);
+ * anything else is a bug: its message, its stack, exit 1.
+ * Plain text only: nothing here (or anywhere in the CLI) prints colour.
+ */
+export function handleError(e: unknown, o: ErrorOutput = {}): number {
+  const write = o.write ?? ((text: string) => void process.stderr.write(text));
+  if (e instanceof TripleoIpsecError && e.kind !== 'bug') {
+    for (const line of e.lines()) write(`tripleo-ipsec: ${line}\n`);
+    if (o.debug) write(stackOf(e));
+    return e.exitCode;
   }
-  if (e instanceof InputError) {
-    process.stderr.write(`tripleo-ipsec: ${e.message}; nothing was written\n`);
-    return EXIT_INVALID;
+  write(`tripleo-ipsec: ${(e instanceof Error ? oneLine(e.message) : '') || String(e)}\n`);
+  if (e instanceof Error) write(stackOf(e));
+  return EXIT_CODES.bug;
+}
+
+/** The stack of an error and of its causes, for --debug and for bugs. */
+function stackOf(e: unknown): string {
+  const parts: string[] = [];
+  for (let c: unknown = e, depth = 0; c !== undefined && depth < 8; depth++) {
+    const text = c instanceof Error ? (c.stack ?? `${c.name}: ${c.message}`) : String(c);
+    parts.push(depth === 0 ? text : `caused by: ${text}`);
+    c = c instanceof Error ? c.cause : undefined;
   }
-  process.stderr.write(`tripleo-ipsec: ${(e as Error)?.stack ?? String(e)}\n`);
-  return 1;
+  return parts.join('\n') + '\n';
 }
 
 function pad(s: string, n: number) {
