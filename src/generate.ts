@@ -79,7 +79,7 @@ function readInput(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new InputError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
 }
 
@@ -222,7 +222,7 @@ function bundledCertFiles(dir: string, host: string): OutputFile[] {
     try {
       return readFileSync(join(dir, name));
     } catch (e) {
-      throw new InputError(`certificate bundle ${dir}: cannot read ${name}: ${(e as NodeJS.ErrnoException).code}`);
+      throw new InputError(`certificate bundle ${dir}: cannot read ${name}: ${(e as NodeJS.ErrnoException).code}`, { cause: e });
     }
   };
   const p12 = `${host}.p12`;

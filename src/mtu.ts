@@ -4,6 +4,7 @@
 // integrity check value. The largest packet a tunnel carries on a link is what
 // that framing leaves; the data-plane suite checks these figures against DF
 // pings through real tunnels (test/dataplane/dpd-mtu.test.ts).
+import { InputError } from './model/errors.js';
 
 export interface EspFraming {
   /** What the framing is for, as printed. */
@@ -59,9 +60,9 @@ export interface MtuAdvice {
 export const DEFAULT_ALGORITHM = 'aes_gcm128-null';
 
 export function mtuAdvice(linkMtu: number, encap: Encap, family: IpFamily = 4, algorithm = DEFAULT_ALGORITHM): MtuAdvice {
-  if (!Number.isInteger(linkMtu) || linkMtu < 576 || linkMtu > 65535) throw new RangeError(`link MTU ${linkMtu} is not between 576 and 65535`);
+  if (!Number.isInteger(linkMtu) || linkMtu < 576 || linkMtu > 65535) throw new InputError(`link MTU ${linkMtu} is not between 576 and 65535`);
   const f = espFraming(algorithm);
-  if (!f) throw new RangeError(`cannot model the ESP framing of ${JSON.stringify(algorithm)} (known: aes_gcm*, chacha20_poly1305, aes_cbc*-sha1/sha2_*)`);
+  if (!f) throw new InputError(`cannot model the ESP framing of ${JSON.stringify(algorithm)} (known: aes_gcm*, chacha20_poly1305, aes_cbc*-sha1/sha2_*)`);
   const inner = largestProtectedPacket(linkMtu, family, f);
   const ipsec = linkMtu - inner;
   const encapOverhead = encap === 'none' ? 0 : ENCAP_OVER_IP[encap] + IP_HEADER[family];

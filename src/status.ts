@@ -5,6 +5,7 @@
 import type { CrmMon } from './pacemaker/crmMon.js';
 import type { PacemakerPlan } from './plan/pacemaker.js';
 import { connsWithIkeSa, type PlutoStatus, type SaCounts } from './libreswan/status.js';
+import { columns } from './output/table.js';
 
 export interface VipView {
   vip: string;
@@ -93,18 +94,18 @@ export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string,
 }
 
 export function renderStatus(r: StatusReport): string {
-  const lines: string[] = [];
-  lines.push('VIP             address                 VIP on      tunnel on   agree  peers authenticated');
+  const vipRows = [['VIP', 'address', 'VIP on', 'tunnel on', 'agree', 'peers authenticated']];
   for (const v of r.vips) {
     const known = v.peers.filter((p) => p.authenticated !== null);
     const peers = known.length ? `${known.filter((p) => p.authenticated).length}/${v.peers.length}` : v.peers.length ? `?/${v.peers.length}` : '-';
-    lines.push(`${v.vip.padEnd(15)} ${v.address.padEnd(23)} ${String(v.vipNode ?? '-').padEnd(11)} ${String(v.tunnelNode ?? '-').padEnd(11)} ${(v.agree ? 'yes' : 'NO').padEnd(6)} ${peers}`);
+    vipRows.push([v.vip, v.address, v.vipNode ?? '-', v.tunnelNode ?? '-', v.agree ? 'yes' : 'NO', peers]);
   }
-  lines.push('', 'node        online  IKE SAs (auth/total)  IPsec SAs  down');
+  const nodeRows = [['node', 'online', 'IKE SAs (auth/total)', 'IPsec SAs', 'down']];
   for (const n of r.nodes) {
     const ike = n.ikeSas ? `${n.ikeSas.authenticated}/${n.ikeSas.total}` : 'n/a';
-    lines.push(`${n.node.padEnd(11)} ${(n.online ? (n.standby ? 'standby' : 'yes') : 'NO').padEnd(7)} ${ike.padEnd(21)} ${String(n.ipsecSas?.total ?? 'n/a').padEnd(10)} ${n.down.join(', ') || '-'}`);
+    nodeRows.push([n.node, n.online ? (n.standby ? 'standby' : 'yes') : 'NO', ike, String(n.ipsecSas?.total ?? 'n/a'), n.down.join(', ') || '-']);
   }
+  const lines = [...columns(vipRows), '', ...columns(nodeRows)];
   for (const f of r.failedActions) lines.push(`failed: ${f.task} ${f.resource} on ${f.node}: ${f.exitReason || f.exitStatus}`);
   lines.push('', r.ok ? 'OK: every tunnel follows its VIP, every node is authenticated with each VIP\'s holder, every tunnel is up' : `PROBLEMS:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`);
   return lines.join('\n') + '\n';

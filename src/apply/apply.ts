@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { generate, type GenerateOptions } from '../generate.js';
-import { InputError } from '../model/errors.js';
+import { EnvironmentError, InputError } from '../model/errors.js';
 import { RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
 import type { OutputFile } from '../model/types.js';
 import { FIREWALL_DIR, IPSEC_D } from '../render/hostTree.js';
@@ -171,7 +171,7 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   if (p12 && (changedFiles.includes(p12.path) || !manifest?.files[p12.path])) {
     const nssdir = o.nssdir ?? '/var/lib/ipsec/nss';
     const r = await execa('bash', [join(root, 'var/lib/tripleo-ipsec/import-certs.sh'), nssdir], { reject: false, timeout: 120_000 });
-    if (r.exitCode !== 0) throw new Error(`importing the certificate into ${nssdir} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
+    if (r.exitCode !== 0) throw new EnvironmentError(`importing the certificate into ${nssdir} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-1)[0]}`);
     report.changes.push(`imported ${p12.path.split('/').pop()} and the cluster CA into ${nssdir}`);
   }
 

@@ -1,6 +1,7 @@
 // Installing and removing our iptables chains (and their jumps from INPUT and OUTPUT).
 import { execa } from 'execa';
 import { IPTABLES_CHAIN, IPTABLES_JUMPS } from '../render/firewall.js';
+import { EnvironmentError, oneLine } from '../model/errors.js';
 
 export type Family = 4 | 6;
 const tool = (f: Family) => (f === 4 ? 'iptables' : 'ip6tables');
@@ -12,7 +13,7 @@ async function sh(cmd: string, args: string[], input?: string) {
 /** The chain's rules as iptables-save prints them, to compare with what we want. */
 export async function chainRules(f: Family): Promise<string[] | undefined> {
   const r = await sh(`${tool(f)}-save`, ['-t', 'filter']);
-  if (r.exitCode !== 0) throw new Error(`${tool(f)}-save failed: ${r.stderr.trim()}`);
+  if (r.exitCode !== 0) throw new EnvironmentError(`${tool(f)}-save failed: ${oneLine(r.stderr)}`);
   const lines = r.stdout.split('\n');
   // Every chain must exist (an earlier version had only the INPUT one).
   if (!IPTABLES_JUMPS.every((j) => lines.some((l) => l.startsWith(`:${j.chain} `)))) return undefined;
@@ -30,11 +31,11 @@ export async function jumpPresent(f: Family): Promise<boolean> {
 
 export async function installChain(f: Family, restoreFragment: string): Promise<void> {
   const r = await sh(`${tool(f)}-restore`, ['--noflush'], restoreFragment);
-  if (r.exitCode !== 0) throw new Error(`${tool(f)}-restore failed: ${r.stderr.trim()}`);
+  if (r.exitCode !== 0) throw new EnvironmentError(`${tool(f)}-restore failed: ${oneLine(r.stderr)}`);
   for (const j of IPTABLES_JUMPS) {
     if (await jumpTo(f, j)) continue;
     const x = await sh(tool(f), ['-I', j.from, '-j', j.chain]);
-    if (x.exitCode !== 0) throw new Error(`${tool(f)} -I ${j.from} failed: ${x.stderr.trim()}`);
+    if (x.exitCode !== 0) throw new EnvironmentError(`${tool(f)} -I ${j.from} failed: ${oneLine(x.stderr)}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // hot path: execa, the `ipsec` front end, generous timeouts).
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
+import { EnvironmentError } from '../model/errors.js';
 
 export interface PlutoTarget {
   ctlsocket: string;
@@ -19,7 +20,7 @@ export function plutoRunning(t: PlutoTarget): boolean {
 export async function run(action: PlutoAction): Promise<void> {
   const r = await execa(action.argv[0], action.argv.slice(1), { reject: false, timeout: 60_000 });
   if (r.exitCode !== 0) {
-    throw new Error(`${action.what} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+    throw new EnvironmentError(`${action.what} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
   }
 }
 

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../model/errors.js';
+import { EnvironmentError, InputError } from '../model/errors.js';
 
 export const CA_NICKNAME = 'overcloud-ca';
 export const ORG = 'tripleo-ipsec';
@@ -30,7 +30,7 @@ export interface HostCert {
 
 function openssl(args: string[], cwd: string) {
   const r = spawnSync('openssl', args, { cwd, encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw new InputError(`cannot run openssl: ${(r.error as NodeJS.ErrnoException).code}`);
+  if (r.error) throw new EnvironmentError(`cannot run openssl: ${(r.error as NodeJS.ErrnoException).code}`);
   if (r.status !== 0) throw new InputError(`openssl ${args[0]} failed: ${(r.stderr || '').trim().split('\n')[0]}`);
 }
 
@@ -56,7 +56,7 @@ export function loadCa(certPath: string, keyPath: string): Ca {
   try {
     return { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') };
   } catch (e) {
-    throw new InputError(`cannot read the CA (${certPath}, ${keyPath}): ${(e as NodeJS.ErrnoException).code}`);
+    throw new InputError(`cannot read the CA (${certPath}, ${keyPath}): ${(e as NodeJS.ErrnoException).code}`, { cause: e });
   }
 }
 

@@ -7,7 +7,9 @@ import { generate } from '../generate.js';
 import { writeTreeAtomically } from '../output/atomicTree.js';
 import { checkEsp } from '../libreswan/algparse.js';
 import { IPSEC_VAR_DEFAULTS, IPSEC_VAR_DOCS } from '../model/ipsecVars.js';
-import { generateSummary, reportError } from './report.js';
+import { generateSummary, handleError } from './report.js';
+import { TripleoIpsecError, UsageError } from '../model/errors.js';
+import { version } from '../../package.json';
 import { installAgent } from './installAgent.js';
 import { packageRoot } from './paths.js';
 import { applyPlan, removePlan } from '../pacemaker/apply.js';
@@ -22,11 +24,36 @@ const varsHelp = Object.entries(IPSEC_VAR_DOCS)
   .map(([k, doc]) => `  ${k}: ${doc} (default: ${k in IPSEC_VAR_DEFAULTS ? JSON.stringify((IPSEC_VAR_DEFAULTS as Record<string, unknown>)[k]) : 'generated'})`)
   .join('\n');
 
+/**
+ * Every command runs here and every failure, of any command, goes to the one
+ * handler (handleError): commands only throw.
+ */
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await run(argv);
+  } catch (e) {
+    return handleError(e, { debug: wantsDebug(argv) });
+  }
+}
+
+/** --debug, read before yargs does: a failure may come before (or from) yargs' parsing. */
+function wantsDebug(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((x) => x === '--debug' || x === '--debug=true');
+}
+
+/** yargs' own complaints (unknown option, missing argument) are usage errors; what commands throw passes through. */
+function failure(msg: string | null | undefined, err: Error | undefined): Error {
+  if (err instanceof TripleoIpsecError || (err && !msg)) return err;
+  return new UsageError(msg ?? String(err), { cause: err });
+}
+
+async function run(argv: string[]): Promise<number> {
   let code = 0;
   await yargs(argv)
     .scriptName('tripleo-ipsec')
     .usage('$0 <command> [options]\n\nIPsec (libreswan) for the isolated networks of a TripleO overcloud.')
+    .option('debug', { type: 'boolean', default: false, global: true, describe: 'on any error, also print its stack trace (and its causes)' })
     .command(
       'generate',
       'Generate per-host libreswan tunnels, secrets and firewall rules from a TripleO inventory',
@@ -44,38 +71,34 @@ export async function main(argv: string[]): Promise<number> {
           .option('vip-resource', { type: 'string', array: true, default: [], describe: 'VIP name=Pacemaker resource, where it is not ip-<address> (repeatable)' })
           .option('example', { type: 'boolean', default: false, describe: 'use the built-in sample overcloud (3 controllers, 2 computes, 1 Ceph node)' })
           .check((a) => {
-            if (!a.example && !a.inventory) throw new Error('either --inventory or --example is required');
+            if (!a.example && !a.inventory) throw new UsageError('either --inventory or --example is required');
             return true;
           })
           .epilogue(`IpsecVars:\n${varsHelp}`),
       (a) => {
-        try {
-          const sample = join(packageRoot(), 'examples', 'sample-overcloud');
-          const outDir = resolve(a.out);
-          let checkedBy = 'builtin';
-          const r = generate({
-            inventoryPath: a.example && !a.inventory ? join(sample, 'inventory.yaml') : a.inventory!,
-            networkDataPath: a.example && !a['network-data'] ? join(sample, 'network_data.yaml') : a['network-data'],
-            envPaths: a.environment as string[],
-            sets: a.set as string[],
-            outDir,
-            hosts: a.host as string[],
-            vipResources: parseVipResources(a['vip-resource'] as string[]),
-            caCert: a['ca-cert'],
-            caKey: a['ca-key'],
-            caCreate: a['ca-create'],
-            checkAlgorithm: (alg) => {
-              const v = checkEsp(alg);
-              checkedBy = v.checkedBy;
-              return v;
-            },
-          });
-          if (checkedBy === 'builtin' && !a.set.some((s) => String(s).startsWith('ipsec_algorithm'))) checkedBy = 'default';
-          const written = writeTreeAtomically(outDir, r.eachFile());
-          process.stdout.write(generateSummary(r, a.out, checkedBy, written));
-        } catch (e) {
-          code = reportError(e);
-        }
+        const sample = join(packageRoot(), 'examples', 'sample-overcloud');
+        const outDir = resolve(a.out);
+        let checkedBy = 'builtin';
+        const r = generate({
+          inventoryPath: a.example && !a.inventory ? join(sample, 'inventory.yaml') : a.inventory!,
+          networkDataPath: a.example && !a['network-data'] ? join(sample, 'network_data.yaml') : a['network-data'],
+          envPaths: a.environment as string[],
+          sets: a.set as string[],
+          outDir,
+          hosts: a.host as string[],
+          vipResources: parseVipResources(a['vip-resource'] as string[]),
+          caCert: a['ca-cert'],
+          caKey: a['ca-key'],
+          caCreate: a['ca-create'],
+          checkAlgorithm: (alg) => {
+            const v = checkEsp(alg);
+            checkedBy = v.checkedBy;
+            return v;
+          },
+        });
+        if (checkedBy === 'builtin' && !a.set.some((s) => String(s).startsWith('ipsec_algorithm'))) checkedBy = 'default';
+        const written = writeTreeAtomically(outDir, r.eachFile());
+        process.stdout.write(generateSummary(r, a.out, checkedBy, written));
       },
     )
     .command('heat-env', 'Write the heat environment for `openstack overcloud deploy -e`: IpsecVars validated, a PSK generated when none is given (0600)', (y) =>
@@ -85,18 +108,14 @@ export async function main(argv: string[]): Promise<number> {
         .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'the environment file to write (mode 0600)' })
         .epilogue(`IpsecVars:\n${varsHelp}`),
       (a) => {
-        try {
-          const r = writeHeatEnv({
-            envPaths: a.environment as string[],
-            sets: a.set as string[],
-            out: a.out,
-            serviceTemplate: join(packageRoot(), 'heat-env', 'ipsec-service.yaml'),
-            checkAlgorithm: checkEsp,
-          });
-          process.stdout.write(`wrote ${a.out} (mode 0600)${r.pskGenerated ? ' with a newly generated ipsec_psk' : ''}\n`);
-        } catch (e) {
-          code = reportError(e);
-        }
+        const r = writeHeatEnv({
+          envPaths: a.environment as string[],
+          sets: a.set as string[],
+          out: a.out,
+          serviceTemplate: join(packageRoot(), 'heat-env', 'ipsec-service.yaml'),
+          checkAlgorithm: checkEsp,
+        });
+        process.stdout.write(`wrote ${a.out} (mode 0600)${r.pskGenerated ? ' with a newly generated ipsec_psk' : ''}\n`);
       },
     )
     .command('mtu', 'The tenant (SDN) MTU that leaves room for IPsec, with the arithmetic', (y) =>
@@ -107,13 +126,8 @@ export async function main(argv: string[]): Promise<number> {
         .option('algorithm', { type: 'string', default: DEFAULT_ALGORITHM, describe: 'ipsec_algorithm (its ESP framing sets the overhead)' })
         .option('json', { type: 'boolean', default: false }),
       (a) => {
-        try {
-          const m = mtuAdvice(a['link-mtu'], a.encap, a.ipv6 ? 6 : 4, a.algorithm);
-          process.stdout.write(a.json ? JSON.stringify(m) + '\n' : `tenant MTU ${m.tenantMtu}: ${m.arithmetic}\n`);
-        } catch (e) {
-          process.stderr.write(`tripleo-ipsec: ${(e as Error).message}\n`);
-          code = 2;
-        }
+        const m = mtuAdvice(a['link-mtu'], a.encap, a.ipv6 ? 6 : 4, a.algorithm);
+        process.stdout.write(a.json ? JSON.stringify(m) + '\n' : `tenant MTU ${m.tenantMtu}: ${m.arithmetic}\n`);
       },
     )
     .command('apply', "What a deploy step runs on one node: its files, ipsec.conf includes, pluto reloads, firewall, and on the bootstrap node the Pacemaker plan", (y) =>
@@ -133,31 +147,27 @@ export async function main(argv: string[]): Promise<number> {
         .option('uninstall', { type: 'boolean', default: false, describe: 'remove exactly what earlier runs created' })
         .option('upgrade', { type: 'boolean', default: false, describe: 'replace overcloud-* files an earlier installation left' }),
       async (a) => {
-        try {
-          const r = await applyNode({
-            inventoryPath: a.inventory,
-            networkDataPath: a['network-data'],
-            envPaths: a.environment as string[],
-            sets: a.set as string[],
-            host: a.host,
-            root: a.root,
-            step: a.step as 1 | 3 | undefined,
-            ctlsocket: a.ctlsocket,
-            pacemaker: a.pacemaker,
-            bootstrapNode: a['bootstrap-node'],
-            nssdir: a.nssdir,
-            certBundleDir: a['cert-bundle'],
-            uninstall: a.uninstall,
-            upgrade: a.upgrade,
-            checkAlgorithm: checkEsp,
-          });
-          for (const c of r.changes) process.stdout.write(`${c}\n`);
-          for (const p of r.pluto) process.stdout.write(`pluto: ${p}\n`);
-          if (r.plutoSkipped) process.stdout.write('pluto is not running: files only\n');
-          if (r.changes.length === 0 && r.pluto.length === 0) process.stdout.write('no change\n');
-        } catch (e) {
-          code = reportError(e);
-        }
+        const r = await applyNode({
+          inventoryPath: a.inventory,
+          networkDataPath: a['network-data'],
+          envPaths: a.environment as string[],
+          sets: a.set as string[],
+          host: a.host,
+          root: a.root,
+          step: a.step as 1 | 3 | undefined,
+          ctlsocket: a.ctlsocket,
+          pacemaker: a.pacemaker,
+          bootstrapNode: a['bootstrap-node'],
+          nssdir: a.nssdir,
+          certBundleDir: a['cert-bundle'],
+          uninstall: a.uninstall,
+          upgrade: a.upgrade,
+          checkAlgorithm: checkEsp,
+        });
+        for (const c of r.changes) process.stdout.write(`${c}\n`);
+        for (const p of r.pluto) process.stdout.write(`pluto: ${p}\n`);
+        if (r.plutoSkipped) process.stdout.write('pluto is not running: files only\n');
+        if (r.changes.length === 0 && r.pluto.length === 0) process.stdout.write('no change\n');
       },
     )
     .command('pacemaker <action>', 'Apply or remove the generated Pacemaker resources and constraints (one CIB change)', (y) =>
@@ -167,15 +177,11 @@ export async function main(argv: string[]): Promise<number> {
         .option('cib-file', { type: 'string', describe: 'work on this CIB file instead of the live cluster' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print what would change, change nothing' }),
       async (a) => {
-        try {
-          const plan = readPlan(a.plan);
-          const opts = { cibFile: a['cib-file'], dryRun: a['dry-run'] };
-          const r = a.action === 'apply' ? await applyPlan(plan, opts) : await removePlan(plan, opts);
-          for (const c of r.changes) process.stdout.write(`${a['dry-run'] ? 'would ' : ''}${c}\n`);
-          process.stdout.write(r.changes.length === 0 ? 'no change: the cluster already matches the plan\n' : r.pushed ? `pushed ${r.changes.length} change(s) as one CIB update\n` : '');
-        } catch (e) {
-          code = reportError(e);
-        }
+        const plan = readPlan(a.plan);
+        const opts = { cibFile: a['cib-file'], dryRun: a['dry-run'] };
+        const r = a.action === 'apply' ? await applyPlan(plan, opts) : await removePlan(plan, opts);
+        for (const c of r.changes) process.stdout.write(`${a['dry-run'] ? 'would ' : ''}${c}\n`);
+        process.stdout.write(r.changes.length === 0 ? 'no change: the cluster already matches the plan\n' : r.pushed ? `pushed ${r.changes.length} change(s) as one CIB update\n` : '');
       },
     )
     .command('status', "Show the cluster's tunnels: where each VIP and its tunnel run, SA counts per node, failed actions", (y) =>
@@ -186,13 +192,9 @@ export async function main(argv: string[]): Promise<number> {
         .option('local', { type: 'boolean', default: false, describe: "also read this node's pluto (ipsec whack --status; node name from crm_node -n)" })
         .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
       async (a) => {
-        try {
-          const r = await collectStatus({ plan: a.plan, crmMonXml: a['crm-mon-xml'], ipsecStatus: a['ipsec-status'] as string[], local: a.local });
-          process.stdout.write(a.json ? JSON.stringify(r, null, 2) + '\n' : renderStatus(r));
-          if (!r.ok) code = 1;
-        } catch (e) {
-          code = reportError(e);
-        }
+        const r = await collectStatus({ plan: a.plan, crmMonXml: a['crm-mon-xml'], ipsecStatus: a['ipsec-status'] as string[], local: a.local });
+        process.stdout.write(a.json ? JSON.stringify(r, null, 2) + '\n' : renderStatus(r));
+        if (!r.ok) code = 1;
       },
     )
     .command(
@@ -200,23 +202,18 @@ export async function main(argv: string[]): Promise<number> {
       'Install the ocf:tripleo:ipsec resource agent',
       (y) => y.option('ocf-root', { type: 'string', default: '/usr/lib/ocf', describe: 'OCF root; the agent goes to DIR/resource.d/tripleo/ipsec' }),
       (a) => {
-        try {
-          const dest = installAgent(a['ocf-root']);
-          process.stdout.write(`installed ocf:tripleo:ipsec as ${dest}\n`);
-        } catch (e) {
-          code = reportError(e);
-        }
+        const dest = installAgent(a['ocf-root']);
+        process.stdout.write(`installed ocf:tripleo:ipsec as ${dest}\n`);
       },
     )
     .demandCommand(1, 'name a command')
     .strict()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version(version)
     .wrap(Math.min(110, process.stdout.columns ?? 110))
     .fail((msg, err) => {
-      process.stderr.write(`tripleo-ipsec: ${msg ?? err?.message}\nrun 'tripleo-ipsec --help' for usage\n`);
-      code = 2;
+      throw failure(msg, err);
     })
     .parseAsync();
   return code;
@@ -224,5 +221,5 @@ export async function main(argv: string[]): Promise<number> {
 
 main(hideBin(process.argv)).then(
   (code) => process.exit(code),
-  (e) => process.exit(reportError(e)),
+  (e) => process.exit(handleError(e)),
 );

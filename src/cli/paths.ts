@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { EnvironmentError } from '../model/errors.js';
 
 /** The package's root (where package.json is), from the bundled dist/ or from src/ in tests. */
 export function packageRoot(): string {
@@ -8,5 +9,5 @@ export function packageRoot(): string {
     if (existsSync(join(d, 'package.json'))) return d;
     d = dirname(d);
   }
-  throw new Error('cannot find the tripleo-ipsec package root');
+  throw new EnvironmentError('cannot find the tripleo-ipsec package root');
 }

@@ -9,7 +9,7 @@ export function readPlan(path: string): PacemakerPlan {
   try {
     plan = JSON.parse(readFileSync(path, 'utf8')) as PacemakerPlan;
   } catch (e) {
-    throw new InputError(`cannot read plan ${path}: ${(e as Error).message}`);
+    throw new InputError(`cannot read plan ${path}: ${(e as Error).message}`, { cause: e });
   }
   if (!plan || !Array.isArray(plan.resources) || !Array.isArray(plan.constraints) || typeof plan.vipResources !== 'object') {
     throw new InputError(`${path} is not a plan written by tripleo-ipsec generate`);

@@ -1,7 +1,7 @@
 // Gathering what `tripleo-ipsec status` needs, live or from saved outputs.
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
-import { InputError } from '../model/errors.js';
+import { EnvironmentError, InputError, oneLine } from '../model/errors.js';
 import { parseCrmMon } from '../pacemaker/crmMon.js';
 import { parsePlutoStatus, type PlutoStatus } from '../libreswan/status.js';
 import { buildStatus, type StatusReport } from '../status.js';
@@ -18,7 +18,7 @@ function read(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code}`);
+    throw new InputError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code}`, { cause: e });
   }
 }
 
@@ -28,7 +28,7 @@ export async function collectStatus(o: StatusOptions): Promise<StatusReport> {
   if (o.crmMonXml) monXml = read(o.crmMonXml, 'crm_mon XML');
   else {
     const r = await execa('crm_mon', ['-1', '--output-as=xml'], { reject: false, timeout: 30_000 });
-    if (r.exitCode !== 0 && !r.stdout) throw new InputError(`crm_mon failed: ${r.stderr.trim()}`);
+    if (r.exitCode !== 0 && !r.stdout) throw new EnvironmentError(`crm_mon failed: ${oneLine(r.stderr)}`);
     monXml = r.stdout;
   }
   const mon = parseCrmMon(monXml);
@@ -40,14 +40,14 @@ export async function collectStatus(o: StatusOptions): Promise<StatusReport> {
     try {
       pluto.set(node, parsePlutoStatus(read(spec.slice(eq + 1), 'ipsec status')));
     } catch (e) {
-      throw new InputError(`--ipsec-status ${node}: ${(e as Error).message}`);
+      throw new InputError(`--ipsec-status ${node}: ${(e as Error).message}`, { cause: e });
     }
   }
   if (o.local) {
     const n = await execa('crm_node', ['-n'], { reject: false, timeout: 10_000 });
     const s = await execa('ipsec', ['whack', '--status'], { reject: false, timeout: 30_000 });
     if (n.exitCode === 0 && s.exitCode === 0) pluto.set(n.stdout.trim(), parsePlutoStatus(s.stdout));
-    else throw new InputError(`cannot read the local pluto's status: ${(s.stderr || n.stderr).trim()}`);
+    else throw new EnvironmentError(`cannot read the local pluto's status: ${oneLine(s.stderr || n.stderr)}`);
   }
   return buildStatus(plan, mon, pluto);
 }

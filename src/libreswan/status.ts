@@ -2,6 +2,7 @@
 // facts operators check: which conns are loaded and oriented, which states
 // are established, and the IKE/IPsec SA counters. Truncated or foreign input
 // is an error, never a silently wrong answer.
+import { EnvironmentError } from '../model/errors.js';
 
 export interface SaCounts {
   total: number;
@@ -37,7 +38,8 @@ export interface PlutoStatus {
   loaded?: number;
 }
 
-export class StatusParseError extends Error {}
+/** `ipsec status` printed something we cannot read with certainty (truncated, foreign). */
+export class StatusParseError extends EnvironmentError {}
 
 const CONN_LINE = /^(?:000 )?"([^"]+)"(?:\[(\d+)\])?(?: [^:]*)?:\s+(oriented|unoriented);/;
 const STATE_LINE = /^(?:000 )?#(\d+): "([^"]+)"(?:\[(\d+)\])?(?: (\S+?))?(?::\d+)? (STATE_\w+)/;

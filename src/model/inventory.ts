@@ -39,7 +39,7 @@ export function parseInventoryText(text: string, file = 'inventory'): Inventory 
     // JSON is YAML; one parser reads both shapes.
     doc = parseYaml(text, { maxAliasCount: 100 });
   } catch (e) {
-    throw new InputError(`${file}: not YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(`${file}: not YAML or JSON: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   if (!isMap(doc)) throw new InputError(`${file}: an inventory must be a mapping of groups`);
   return normalizeInventory(doc, file);

@@ -133,13 +133,13 @@ export function varLayers(envPaths: string[], sets: string[], problems: Problem[
     try {
       text = readFileSync(path, 'utf8');
     } catch (e) {
-      throw new InputError(`cannot read heat environment ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new InputError(`cannot read heat environment ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
     }
     let doc: unknown;
     try {
       doc = parseYaml(text);
     } catch (e) {
-      throw new InputError(`${path}: not YAML: ${(e as Error).message.split('\n')[0]}`);
+      throw new InputError(`${path}: not YAML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
     }
     layers.push(ipsecVarsOfEnvironment(doc, path, problems));
   }

@@ -24,7 +24,7 @@ export function parseNetworkData(text: string, file: string, problems: Problem[]
   try {
     doc = parseYaml(text, { maxAliasCount: 100 });
   } catch (e) {
-    throw new InputError(`${file}: not YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new InputError(`${file}: not YAML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   if (!Array.isArray(doc)) throw new InputError(`${file}: network_data must be a list of networks`);
   const out: NetworkDataEntry[] = [];

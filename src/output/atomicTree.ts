@@ -4,10 +4,11 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { OutputFile } from '../model/types.js';
+import { RenderError } from '../model/errors.js';
 
 function safeJoin(root: string, rel: string): string {
   const p = resolve(root, rel);
-  if (!p.startsWith(root + sep)) throw new Error(`refusing to write outside the output directory: ${rel}`);
+  if (!p.startsWith(root + sep)) throw new RenderError(`refusing to write outside the output directory: ${rel}`);
   return p;
 }
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { cloneId, type PacemakerPlan, type PcmkConstraint } from '../plan/pacemaker.js';
 import { pcsConstraintArgs, pcsCreateArgs } from '../render/pcsScript.js';
 import { parseCib, type CibView } from './cib.js';
+import { EnvironmentError, oneLine } from '../model/errors.js';
 
 export interface ApplyOptions {
   /** Work on this CIB file instead of the live cluster. */
@@ -22,11 +23,12 @@ export interface ApplyReport {
   pushed: boolean;
 }
 
-export class PacemakerError extends Error {}
+/** pcs failed, or the cluster's configuration is not one the plan can be applied to. */
+export class PacemakerError extends EnvironmentError {}
 
 async function pcs(cib: string, args: string[]) {
   const r = await execa('pcs', ['-f', cib, ...args], { reject: false, timeout: 120_000 });
-  if (r.exitCode !== 0) throw new PacemakerError(`pcs ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
+  if (r.exitCode !== 0) throw new PacemakerError(`pcs ${args.join(' ')} failed: ${oneLine(r.stderr || r.stdout)}`);
 }
 
 function constraintMatches(c: PcmkConstraint, have: CibView): boolean {
@@ -48,7 +50,7 @@ async function withCib<T>(opts: ApplyOptions, fn: (cib: string, orig: string) =>
     if (opts.cibFile) copyFileSync(opts.cibFile, cib);
     else {
       const r = await execa('pcs', ['cluster', 'cib', cib], { reject: false, timeout: 60_000 });
-      if (r.exitCode !== 0) throw new PacemakerError(`pcs cluster cib failed: ${(r.stderr || r.stdout).trim()}`);
+      if (r.exitCode !== 0) throw new PacemakerError(`pcs cluster cib failed: ${oneLine(r.stderr || r.stdout)}`);
     }
     copyFileSync(cib, orig);
     return await fn(cib, orig);
@@ -63,7 +65,7 @@ async function push(opts: ApplyOptions, cib: string, orig: string) {
     return;
   }
   const r = await execa('pcs', ['cluster', 'cib-push', cib, `diff-against=${orig}`], { reject: false, timeout: 120_000 });
-  if (r.exitCode !== 0) throw new PacemakerError(`pcs cluster cib-push failed: ${(r.stderr || r.stdout).trim()}`);
+  if (r.exitCode !== 0) throw new PacemakerError(`pcs cluster cib-push failed: ${oneLine(r.stderr || r.stdout)}`);
 }
 
 export async function applyPlan(plan: PacemakerPlan, opts: ApplyOptions = {}): Promise<ApplyReport> {

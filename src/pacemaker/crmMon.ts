@@ -1,6 +1,7 @@
 // `crm_mon --output-as=xml` (Pacemaker 2.1), parsed with fast-xml-parser into
 // where each resource runs, which nodes are online, and failed actions.
 import { xmlParser } from './cib.js';
+import { EnvironmentError } from '../model/errors.js';
 
 export interface CrmNode {
   name: string;
@@ -34,7 +35,8 @@ export interface CrmMon {
   failures: CrmFailure[];
 }
 
-export class CrmMonParseError extends Error {}
+/** crm_mon printed something that is not the XML we read (truncated, another version, not crm_mon). */
+export class CrmMonParseError extends EnvironmentError {}
 
 type Obj = Record<string, unknown>;
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : v && typeof v === 'object' ? [v as Obj] : []);
@@ -57,7 +59,7 @@ export function parseCrmMon(xml: string): CrmMon {
   try {
     doc = xmlParser().parse(xml, true) as Obj;
   } catch (e) {
-    throw new CrmMonParseError(`crm_mon output is not XML: ${(e as Error).message.split('\n')[0]}`);
+    throw new CrmMonParseError(`crm_mon output is not XML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   const root = doc['pacemaker-result'] as Obj | undefined;
   if (!root || typeof root !== 'object') throw new CrmMonParseError('not crm_mon --output-as=xml output (no <pacemaker-result>)');

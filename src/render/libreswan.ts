@@ -3,12 +3,13 @@
 // a line, open a quote or start a comment in a file pluto reads as root.
 import type { Conn, ConnFile, PolicyFile, PskSecret, Secret } from '../plan/tunnels.js';
 import { CONN_NAME } from '../model/names.js';
+import { RenderError } from '../model/errors.js';
 
 const KEYWORD = /^[a-z][a-z0-9-]*$/;
 const VALUE = /^[A-Za-z0-9@%_.:/,+;=-]+$/;
 const ID = /^(?:@[A-Za-z0-9_.-]+|[0-9A-Fa-f.:]+)$/;
 
-export class RenderError extends Error {}
+export { RenderError };
 
 function token(kind: string, v: string, re: RegExp): string {
   if (!re.test(v)) throw new RenderError(`refusing to render ${kind} ${JSON.stringify(v)}`);

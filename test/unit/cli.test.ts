@@ -1,16 +1,18 @@
 // The built CLI as an operator runs it: exit codes, stderr, untouched output on failure.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir, small, TEST_PSK, writeInputs } from '../helpers/inputs.js';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'tripleo-ipsec');
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+const lines = (text: string) => text.split('\n').filter(Boolean);
 
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -83,5 +85,77 @@ describe('tripleo-ipsec generate (built CLI)', () => {
   it('refuses unknown options and missing inputs with exit 2', () => {
     expect(run(['generate', '--out', join(s.dir, 'y')]).code).toBe(2);
     expect(run(['generate', '--example', '--out', join(s.dir, 'y'), '--frobnicate']).code).toBe(2);
+  });
+});
+
+describe('failures of any command (built CLI): one line each, the exit code of their kind', () => {
+  const s = scratchDir();
+  afterAll(() => s.cleanup());
+
+  it('bad input (a missing inventory): one line, exit 2', () => {
+    const r = run(['generate', '-i', join(s.dir, 'missing.yaml'), '--out', join(s.dir, 'out')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(lines(r.stderr)).toEqual([`tripleo-ipsec: cannot read inventory ${join(s.dir, 'missing.yaml')}: ENOENT; nothing was written`]);
+  });
+
+  it('status --plan /dev/null: one line, exit 2', () => {
+    const r = run(['status', '--plan', '/dev/null']);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^tripleo-ipsec: cannot read plan \/dev\/null: .*; nothing was written\n$/);
+  });
+
+  it('pacemaker apply of a plan naming a VIP resource the CIB lacks: one line, exit 1, the CIB untouched', () => {
+    // The VIPs are checked before any pcs command; an empty PATH makes sure none runs.
+    const cib = join(s.dir, 'cib.xml');
+    const xml = '<cib epoch="1" num_updates="0" admin_epoch="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>\n';
+    writeFileSync(cib, xml);
+    const plan = join(s.dir, 'pacemaker.json');
+    writeFileSync(plan, JSON.stringify({ resources: [], constraints: [], vipResources: { internal_api: 'ip-192.0.2.5' } }));
+    const empty = join(s.dir, 'no-tools');
+    mkdirSync(empty);
+    const r = run(['pacemaker', 'apply', '--plan', plan, '--cib-file', cib], { PATH: empty });
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toEqual(['tripleo-ipsec: VIP resource ip-192.0.2.5 (internal_api) does not exist: create the VIPs first']);
+    expect(readFileSync(cib, 'utf8')).toBe(xml);
+  });
+
+  it('usage errors: one line, exit 2', () => {
+    const r = run(['generate', '--example', '--out', join(s.dir, 'y'), '--frobnicate']);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual(["tripleo-ipsec: Unknown argument: frobnicate; run 'tripleo-ipsec --help' for usage"]);
+    expect(lines(run([]).stderr)).toHaveLength(1);
+  });
+
+  it('mtu refuses what it cannot model with exit 2, like every other command', () => {
+    const r = run(['mtu', '--link-mtu', '100']);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual(['tripleo-ipsec: link MTU 100 is not between 576 and 65535; nothing was written']);
+  });
+
+  it('--debug adds the stack trace (any command, before or after it)', () => {
+    for (const args of [['--debug', 'status', '--plan', '/dev/null'], ['status', '--plan', '/dev/null', '--debug']]) {
+      const r = run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      const l = lines(r.stderr);
+      expect(l[0]).toMatch(/^tripleo-ipsec: cannot read plan \/dev\/null: /);
+      expect(l[1]).toMatch(/^InputError: cannot read plan \/dev\/null: /);
+      expect(l.some((x) => /^ {4}at readPlan /.test(x))).toBe(true);
+      expect(r.stderr).toContain('caused by: SyntaxError');
+    }
+  });
+
+  it('--version prints the package version', () => {
+    const r = run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version}\n`);
+  });
+
+  it('prints no colour, even when FORCE_COLOR asks for it', () => {
+    for (const args of [['--help'], ['generate', '--help'], ['status', '--plan', '/dev/null', '--debug'], ['nonsense']]) {
+      const r = run(args, { FORCE_COLOR: '3' });
+      expect(r.stdout + r.stderr, args.join(' ')).not.toMatch(/\x1b\[/);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { espFraming, largestProtectedPacket, mtuAdvice } from '../../src/mtu.js';
+import { InputError } from '../../src/model/errors.js';
 
 describe('mtu advice', () => {
   it('leaves 1446 bytes (IPv4) and 1426 (IPv6) inside an AES-GCM tunnel on a 1500-byte link: the figures DF pings measure in the data-plane guest', () => {
@@ -29,8 +30,8 @@ describe('mtu advice', () => {
     expect(espFraming('chacha20_poly1305')!.icv).toBe(16);
   });
   it('refuses nonsense', () => {
-    expect(() => mtuAdvice(100, 'vxlan')).toThrow(RangeError);
-    expect(() => mtuAdvice(1500.5, 'vxlan')).toThrow(RangeError);
+    expect(() => mtuAdvice(100, 'vxlan')).toThrow(InputError);
+    expect(() => mtuAdvice(1500.5, 'vxlan')).toThrow(InputError);
     expect(() => mtuAdvice(1500, 'vxlan', 4, 'serpent')).toThrow(/cannot model/);
   });
 });

@@ -17,7 +17,7 @@ import { generateFrom, small, TEST_PSK } from '../helpers/inputs.js';
 const FIX = join(__dirname, '..', 'fixtures');
 const statusSamples = [
   ...readdirSync(join(FIX, 'libreswan')).filter((f) => f.startsWith('status-')).map((f) => join(FIX, 'libreswan', f)),
-  ...['initial', 'crash'].flatMap((s) => readdirSync(join(FIX, 'cluster', s)).filter((f) => f.endsWith('.txt')).map((f) => join(FIX, 'cluster', s, f))),
+  ...['initial', 'fenced'].flatMap((s) => readdirSync(join(FIX, 'cluster', s)).filter((f) => f.endsWith('.txt')).map((f) => join(FIX, 'cluster', s, f))),
 ];
 
 // Anything an attacker controlling an inventory could write into a field.
@@ -145,7 +145,7 @@ describe('properties', () => {
   });
 
   it('crm_mon XML: every 5th-byte truncation of 2 real outputs is an error or the full answer', () => {
-    for (const step of ['initial', 'crash']) {
+    for (const step of ['initial', 'fenced']) {
       const full = readFileSync(join(FIX, 'cluster', step, 'crm_mon.xml'), 'utf8');
       const whole = parseCrmMon(full);
       for (let n = 0; n < full.length; n += 5) {
