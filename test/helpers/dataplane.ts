@@ -199,7 +199,12 @@ export class DataplaneOvercloud {
   table(): string {
     return [...this.nodes.keys()]
       .map((name) => {
-        const l = this.saLine(name);
+        let l: SaLine;
+        try {
+          l = this.saLine(name);
+        } catch (e) {
+          return `${name.padEnd(26)} status unreadable (pluto ${alive(this.nodes.get(name)!.pluto!.pid) ? 'running' : 'DEAD'}): ${(e as Error).message}`;
+        }
         return `${name.padEnd(26)} tunnels ${String(this.expectedTunnels(name)).padStart(2)}  IKE SAs: total(${l.ike.total}), half-open(${l.ike.halfOpen}), open(${l.ike.open}), authenticated(${l.ike.authenticated})  IPsec SAs: total(${l.ipsec.total}), authenticated(${l.ipsec.authenticated})`;
       })
       .join('\n');
@@ -208,7 +213,15 @@ export class DataplaneOvercloud {
   /** Milliseconds from pluto start until every node is settled. */
   async waitSettled(timeoutMs: number): Promise<number> {
     await waitFor('every node to settle', () => [...this.nodes.keys()].every((n) => this.settled(n)), timeoutMs, 1000).catch((e) => {
-      throw new Error(`${(e as Error).message}\n${this.table()}`);
+      const unsettled = [...this.nodes.keys()].find((n) => {
+        try {
+          return !this.settled(n);
+        } catch {
+          return true;
+        }
+      });
+      const look = this.deadPlutos()[0] ?? unsettled;
+      throw new Error(`${(e as Error).message}\n${this.table()}\ndead plutos: ${this.deadPlutos().join(', ') || 'none'}; failures: ${this.plutoFailures().join('; ') || 'none'}\n${look ? this.diagnose(look, 80) : ''}`);
     });
     return Date.now() - this.plutoStartedAt;
   }
