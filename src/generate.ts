@@ -9,6 +9,7 @@ import { parseInventoryText } from './model/inventory.js';
 import { parseNetworkData } from './model/networkData.js';
 import { type AlgorithmChecker, pskProblems, resolveIpsecVars, varLayers } from './model/ipsecVars.js';
 import { buildOvercloud } from './model/overcloud.js';
+import { isVipConn } from './model/names.js';
 import type { IpsecVars, Overcloud, OvercloudNode, OutputFile } from './model/types.js';
 import { caExistsIn, createCa, importScript, issueHostCert, loadCa, type Ca } from './cert/pki.js';
 import { planHost, type HostPlan } from './plan/tunnels.js';
@@ -143,7 +144,7 @@ export function generate(opts: GenerateOptions): GenerateResult {
   const summarize = (h: HostSummary, plan: HostPlan, files: number) => {
     const conns = plan.files.flatMap((f) => f.conns.map((c) => c.name));
     const oe = overcloud!.vars.use_opportunistic_ipsec;
-    const vip = conns.filter((c) => /-vip-tunnel(?:-to-|$)/.test(c));
+    const vip = conns.filter(isVipConn);
     h.nodeToNode = oe ? 0 : conns.length - vip.length;
     h.vipTunnels = vip.filter((c) => c.endsWith('-vip-tunnel')).length;
     h.vipHolderEnds = vip.length - h.vipTunnels;

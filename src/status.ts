@@ -5,6 +5,7 @@
 import type { CrmMon } from './pacemaker/crmMon.js';
 import type { PacemakerPlan } from './plan/pacemaker.js';
 import { connsWithIkeSa, type PlutoStatus, type SaCounts } from './libreswan/status.js';
+import { isVipConn } from './model/names.js';
 import { columns } from './output/table.js';
 
 export interface VipView {
@@ -82,7 +83,7 @@ export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string,
     if (!s) return { node: n.name, online: n.online, standby: n.standby, ikeSas: null, ipsecSas: null, down: [] };
     const up = connsWithIkeSa(s);
     // VIP tunnels are judged per VIP above (a node's own end has no SA while it holds the VIP itself).
-    const down = [...s.conns.keys()].filter((c) => !up.has(c) && !/-vip-tunnel(?:-to-|$)/.test(c)).sort();
+    const down = [...s.conns.keys()].filter((c) => !up.has(c) && !isVipConn(c)).sort();
     for (const c of down) problems.push(`${n.name}: tunnel ${c} has no established IKE SA`);
     if (s.ikeSas.authenticated < s.ikeSas.total) problems.push(`${n.name}: ${s.ikeSas.total - s.ikeSas.authenticated} IKE SA(s) not authenticated`);
     return { node: n.name, online: n.online, standby: n.standby, ikeSas: s.ikeSas, ipsecSas: s.ipsecSas, down };

@@ -22,6 +22,11 @@ export const connNames = {
   opportunistic: (network: string, policy: string) => `overcloud-${policy}-${network}`,
 };
 
+/** Whether a conn is a VIP tunnel's: a node's own end, or the holder's end towards a peer. */
+export function isVipConn(name: string): boolean {
+  return /-vip-tunnel(?:-to-|$)/.test(name);
+}
+
 export const fileNames = {
   networkConf: (network: string) => `overcloud-${network}.conf`,
   networkSecrets: (network: string) => `overcloud-${network}.secrets`,
