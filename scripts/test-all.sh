@@ -21,12 +21,14 @@ fi
 # npm install, not npm ci: npm 11 writes lock files without the platform
 # packages of optional dependencies (rollup), which npm ci then refuses.
 npm install --no-audit --no-fund
-rm -f .test-results.json .test-results-dataplane.json
+rm -f .test-results.json .test-results-dataplane.json .test-output.log .test-output-dataplane.log
 set +e
-npm test
-rc=$?
+# Each run's console output is kept too: the summary at the end repeats what failed and why.
+npm test 2>&1 | tee .test-output.log
+rc=${PIPESTATUS[0]}
 # The data-plane suite needs a kernel with ESP: it runs in a guest (scripts/guest/).
-bash scripts/test-dataplane.sh || rc=1
+bash scripts/test-dataplane.sh 2>&1 | tee .test-output-dataplane.log
+[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 set -e
-node scripts/test-summary.mjs .test-results.json .test-results-dataplane.json || rc=1
+node scripts/test-summary.mjs --log .test-output.log --log .test-output-dataplane.log .test-results.json .test-results-dataplane.json || rc=1
 exit $rc

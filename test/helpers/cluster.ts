@@ -127,13 +127,14 @@ export class Cluster {
       this.nodes.push(node);
       this.lab.onCleanup(() => this.stopNode(node));
     }
-    for (const n of this.nodes) await this.until(join(n.dir, 'holder.ready'), () => existsSync(join(n.dir, 'holder.ready')), 10_000);
+    for (const n of this.nodes) await this.until(join(n.dir, 'holder.ready'), () => existsSync(join(n.dir, 'holder.ready')), 20_000, 200, () => this.tails(n, ['holder.out']));
     writeFileSync(this.fenceMap, this.nodes.map((n) => `${n.name} ${n.holderPid}\n`).join(''));
     for (const n of this.nodes) n.corosyncPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', 'corosync', '-f'], join(n.dir, 'corosync.out'));
-    for (const n of this.nodes) await this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
+    for (const n of this.nodes) await this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 45_000, 200, () => this.tails(n, ['corosync.out']));
     for (const n of this.nodes) n.pacemakerdPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/sbin/pacemakerd'], join(n.dir, 'pacemakerd.out'));
     const want = `Online: [ ${this.nodes.map((n) => n.name).sort().join(' ')} ]`;
-    await this.until('all nodes online', () => this.on(this.nodes[0], ['crm_mon', '-1'], { allowFail: true }).stdout.includes(want), 90_000);
+    await this.until('all nodes online', () => this.on(this.nodes[0], ['crm_mon', '-1'], { allowFail: true }).stdout.includes(want), 120_000, 200,
+      () => [this.on(this.nodes[0], ['crm_mon', '-1'], { allowFail: true }).stdout, ...this.nodes.map((n) => this.tails(n, ['corosync.out', 'pacemakerd.out']))].join('\n'));
   }
 
   /** The fence agent's map of node name to the PID that keeps its namespaces. */
@@ -157,7 +158,7 @@ export class Cluster {
     if (!existsSync(join(d, 'nss', 'cert9.db'))) sh('ipsec', ['initnss', '--nssdir', join(d, 'nss')]);
     n.plutoPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/libexec/ipsec/pluto', '--config', join(d, 'ipsec.conf'),
       '--secretsfile', join(d, 'ipsec.secrets'), '--ipsecdir', '/etc/ipsec.d', '--nssdir', join(d, 'nss'), '--logfile', join(d, 'pluto.log'), '--nofork'], join(d, 'pluto.out'));
-    await this.until(`pluto on ${n.name}`, () => this.on(n, ['test', '-S', '/run/pluto/pluto.ctl'], { allowFail: true }).status === 0, 10_000);
+    await this.until(`pluto on ${n.name}`, () => this.on(n, ['test', '-S', '/run/pluto/pluto.ctl'], { allowFail: true }).status === 0, 30_000, 200, () => this.tails(n, ['pluto/pluto.out', 'pluto/pluto.log']));
   }
 
   plutoLog(n: ClusterNode): string {
@@ -165,13 +166,26 @@ export class Cluster {
     return existsSync(p) ? readFileSync(p, 'utf8') : '';
   }
 
-  /** Poll without blocking the event loop (vitest's worker must keep answering its RPC). */
-  async until(what: string, ok: () => boolean, ms: number, every = 200) {
+  /**
+   * Poll without blocking the event loop (vitest's worker must keep answering
+   * its RPC). On a timeout, `explain` adds what the daemons said, so a failure
+   * on a CI machine can be read from its output alone.
+   */
+  async until(what: string, ok: () => boolean, ms: number, every = 200, explain?: () => string) {
     const deadline = Date.now() + ms;
     while (!ok()) {
-      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${explain ? `\n${explain()}` : ''}`);
       await new Promise((r) => setTimeout(r, every));
     }
+  }
+
+  /** The last lines of a node's daemon outputs (corosync, pacemakerd, pluto). */
+  tails(n: ClusterNode, files = ['corosync.out', 'pacemakerd.out', 'pluto/pluto.out', 'pluto/pluto.log'], lines = 12): string {
+    return files
+      .map((f) => join(n.dir, f))
+      .filter((p) => existsSync(p))
+      .map((p) => `--- ${p} (last ${lines} lines)\n${readFileSync(p, 'utf8').split('\n').slice(-lines - 1).join('\n')}`)
+      .join('\n');
   }
 
   /** pluto's graceful stop (what `systemctl stop ipsec` does), waiting until it has exited. */
@@ -210,7 +224,7 @@ export class Cluster {
    */
   async startAll() {
     for (const n of this.nodes) n.corosyncPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', 'corosync', '-f'], join(n.dir, 'corosync.out'));
-    for (const n of this.nodes) await this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 20_000);
+    for (const n of this.nodes) await this.until(`corosync on ${n.name}`, () => this.on(n, ['corosync-cfgtool', '-s'], { allowFail: true }).status === 0, 45_000, 200, () => this.tails(n, ['corosync.out']));
     for (const n of this.nodes) n.pacemakerdPid = bg(['nsenter', '-t', String(n.holderPid), '-m', '-u', '-n', '--', '/usr/sbin/pacemakerd'], join(n.dir, 'pacemakerd.out'));
   }
 
