@@ -7,11 +7,13 @@
 // itself, and after a reboot (rundir is on tmpfs) no node believes it holds
 // the VIP. The peers' ends are loaded by apply and pluto, never by Pacemaker,
 // so nothing a peer's cluster stack does can take its tunnel down.
-import { lstatSync, mkdirSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
-import { ikeStatesByConn } from '../libreswan/status.js';
+import { lstatSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { makeDirs } from '../output/makeDirs.js';
+import { ikeStatesByConn } from '../libreswan/whackStatus.js';
 import { isLocalAddress } from './localnet.js';
 import { OCF, OcfExit, log, type OcfCode } from './ocf.js';
-import { connNamesIn, confFileDefining, holderFiles, libreswanInstalled, type Params } from './params.js';
+import { connNamesIn, confFileDefining, holderFiles, type Params } from './params.js';
+import { libreswanInstalled } from '../libreswan/whack.js';
 import { PlutoCtl } from './plutoctl.js';
 
 export interface Context {
@@ -43,7 +45,7 @@ function linked(p: Params): boolean {
 
 function link(p: Params) {
   const { file, link } = holderFiles(p);
-  mkdirSync(p.rundir, { recursive: true, mode: 0o700 });
+  makeDirs(p.rundir, 0o700);
   const tmp = `${link}.${process.pid}.tmp`;
   rmSync(tmp, { force: true });
   symlinkSync(file, tmp);
@@ -61,7 +63,7 @@ const retiredMarker = (p: Params) => `${p.rundir}/retired-${p.tunnel}`;
 function retired(action: 'start' | 'stop' | 'monitor', p: Params): OcfCode {
   const marker = retiredMarker(p);
   if (action === 'start') {
-    mkdirSync(p.rundir, { recursive: true, mode: 0o700 });
+    makeDirs(p.rundir, 0o700);
     symlinkSync('/dev/null', `${marker}.${process.pid}`);
     renameSync(`${marker}.${process.pid}`, marker);
     log.warn(`role=fallback is no longer used (peers keep their VIP tunnel without Pacemaker); run tripleo-ipsec pacemaker apply to remove this resource`);

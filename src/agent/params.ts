@@ -3,7 +3,8 @@
 // only after passing these patterns.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, isAbsolute } from 'node:path';
-import { CONN_NAME, RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
+import { CONN_NAME, nodePaths, RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
+import { DEFAULT_CTLSOCKET } from '../libreswan/whack.js';
 import { OCF, OcfExit } from './ocf.js';
 
 /** "retired": a resource of the clone earlier versions ran (role=fallback); it does nothing now. */
@@ -21,9 +22,9 @@ export interface Params {
 }
 
 export const DEFAULTS = {
-  confdir: '/etc/ipsec.d',
+  confdir: `/${nodePaths.ipsecD}`,
   rundir: RUN_DIR,
-  ctlsocket: '/run/pluto/pluto.ctl',
+  ctlsocket: DEFAULT_CTLSOCKET,
 };
 
 /** The file of the VIP's ends towards its peers, and its link while this node holds the VIP. */
@@ -105,10 +106,6 @@ export function confFileDefining(confdir: string, name: string): string {
     if (line.test(text)) return file;
   }
   throw new OcfExit(OCF.ERR_CONFIGURED, `no *.conf file in ${confdir} defines conn ${name}`);
-}
-
-export function libreswanInstalled(): boolean {
-  return existsSync('/usr/libexec/ipsec/whack') && existsSync('/usr/libexec/ipsec/addconn');
 }
 
 /** The conn names a holder file defines, in order (ERR_CONFIGURED when it is missing or defines none). */

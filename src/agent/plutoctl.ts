@@ -1,16 +1,11 @@
 // The agent's lean pluto client: whack and addconn run directly (not the
 // `ipsec` shell wrapper), argv only, every call bounded by the action's
-// deadline. Costs measured in FACTS.md: whack --name X --debug none ~2 ms
+// deadline. Costs measured in docs/FACTS.md: whack --name X --debug none ~2 ms
 // whatever pluto holds; whack --status grows with the number of conns.
 import { existsSync } from 'node:fs';
 import { log, OCF, OcfExit } from './ocf.js';
 import { spawnQuick } from './spawn.js';
-
-export const WHACK = '/usr/libexec/ipsec/whack';
-export const ADDCONN = '/usr/libexec/ipsec/addconn';
-
-/** whack's exit codes that carry meaning for us (libreswan 4.10, FACTS.md). */
-export const WHACK_RC = { OK: 0, NO_CONNECTION: 21, NOT_RUNNING: 33 } as const;
+import { ADDCONN, WHACK, WHACK_RC } from '../libreswan/whack.js';
 
 export interface Result {
   status: number;

@@ -1,19 +1,14 @@
 // Installing and removing our iptables chains (and their jumps from INPUT and OUTPUT).
-import { execa } from 'execa';
-import { IPTABLES_CHAIN, IPTABLES_JUMPS } from '../render/firewall.js';
-import { EnvironmentError, oneLine } from '../model/errors.js';
+import { IPTABLES_JUMPS } from '../render/firewall.js';
+import { runCommand, runChecked } from '../system/command.js';
 
 export type Family = 4 | 6;
 const tool = (f: Family) => (f === 4 ? 'iptables' : 'ip6tables');
-
-async function sh(cmd: string, args: string[], input?: string) {
-  return execa(cmd, args, { reject: false, timeout: 60_000, input });
-}
+const MS = 60_000;
 
 /** The chain's rules as iptables-save prints them, to compare with what we want. */
 export async function chainRules(f: Family): Promise<string[] | undefined> {
-  const r = await sh(`${tool(f)}-save`, ['-t', 'filter']);
-  if (r.exitCode !== 0) throw new EnvironmentError(`${tool(f)}-save failed: ${oneLine(r.stderr)}`);
+  const r = await runChecked({ what: `reading the firewall (${tool(f)}-save)`, argv: [`${tool(f)}-save`, '-t', 'filter'], timeoutMs: MS });
   const lines = r.stdout.split('\n');
   // Every chain must exist (an earlier version had only the INPUT one).
   if (!IPTABLES_JUMPS.every((j) => lines.some((l) => l.startsWith(`:${j.chain} `)))) return undefined;
@@ -21,7 +16,7 @@ export async function chainRules(f: Family): Promise<string[] | undefined> {
 }
 
 async function jumpTo(f: Family, j: (typeof IPTABLES_JUMPS)[number]): Promise<boolean> {
-  return (await sh(tool(f), ['-C', j.from, '-j', j.chain])).exitCode === 0;
+  return (await runCommand({ what: `checking the jump from ${j.from} to ${j.chain}`, argv: [tool(f), '-C', j.from, '-j', j.chain], timeoutMs: MS })).exitCode === 0;
 }
 
 export async function jumpPresent(f: Family): Promise<boolean> {
@@ -30,12 +25,10 @@ export async function jumpPresent(f: Family): Promise<boolean> {
 }
 
 export async function installChain(f: Family, restoreFragment: string): Promise<void> {
-  const r = await sh(`${tool(f)}-restore`, ['--noflush'], restoreFragment);
-  if (r.exitCode !== 0) throw new EnvironmentError(`${tool(f)}-restore failed: ${oneLine(r.stderr)}`);
+  await runChecked({ what: `installing our chains (${tool(f)}-restore --noflush)`, argv: [`${tool(f)}-restore`, '--noflush'], input: restoreFragment, timeoutMs: MS });
   for (const j of IPTABLES_JUMPS) {
     if (await jumpTo(f, j)) continue;
-    const x = await sh(tool(f), ['-I', j.from, '-j', j.chain]);
-    if (x.exitCode !== 0) throw new EnvironmentError(`${tool(f)} -I ${j.from} failed: ${oneLine(x.stderr)}`);
+    await runChecked({ what: `adding the jump from ${j.from} to ${j.chain}`, argv: [tool(f), '-I', j.from, '-j', j.chain], timeoutMs: MS });
   }
 }
 
@@ -43,12 +36,13 @@ export async function removeChain(f: Family): Promise<boolean> {
   let changed = false;
   for (const j of IPTABLES_JUMPS) {
     while (await jumpTo(f, j)) {
-      await sh(tool(f), ['-D', j.from, '-j', j.chain]);
+      await runChecked({ what: `removing the jump from ${j.from} to ${j.chain}`, argv: [tool(f), '-D', j.from, '-j', j.chain], timeoutMs: MS });
       changed = true;
     }
-    if ((await sh(tool(f), ['-n', '-L', j.chain])).exitCode === 0) {
-      await sh(tool(f), ['-F', j.chain]);
-      await sh(tool(f), ['-X', j.chain]);
+    const listed = await runCommand({ what: `looking for chain ${j.chain}`, argv: [tool(f), '-n', '-L', j.chain], timeoutMs: MS });
+    if (listed.exitCode === 0) {
+      await runChecked({ what: `flushing chain ${j.chain}`, argv: [tool(f), '-F', j.chain], timeoutMs: MS });
+      await runChecked({ what: `deleting chain ${j.chain}`, argv: [tool(f), '-X', j.chain], timeoutMs: MS });
       changed = true;
     }
   }

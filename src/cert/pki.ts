@@ -3,14 +3,15 @@
 // exist in 0600 files of a private temporary directory and in the outputs
 // (0600); no secret is passed on a command line (PKCS#12 bundles are
 // written with an empty password, as pk12util imports them with -W '').
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EnvironmentError, InputError } from '../model/errors.js';
+import { InputError } from '../model/errors.js';
+import { runCommandSync } from '../system/command.js';
+import { certNames } from '../model/names.js';
 
-export const CA_NICKNAME = 'overcloud-ca';
-export const ORG = 'tripleo-ipsec';
+const ORG = certNames.org;
+const CA_NICKNAME = certNames.caNickname;
 const RSA_BITS = '3072'; // authby=rsasig wants RSA keys
 const HOST_DAYS = '825';
 const CA_DAYS = '3650';
@@ -29,9 +30,9 @@ export interface HostCert {
 }
 
 function openssl(args: string[], cwd: string) {
-  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8', timeout: 60_000 });
-  if (r.error) throw new EnvironmentError(`cannot run openssl: ${(r.error as NodeJS.ErrnoException).code}`);
-  if (r.status !== 0) throw new InputError(`openssl ${args[0]} failed: ${(r.stderr || '').trim().split('\n')[0]}`);
+  const r = runCommandSync({ what: `openssl ${args[0]}`, argv: ['openssl', ...args], cwd, timeoutMs: 60_000 });
+  // Bad input (a CA that is not one, a key that does not match) is what makes openssl fail here.
+  if (r.exitCode !== 0) throw new InputError(`openssl ${args[0]} failed: ${(r.stderr || '').trim().split('\n')[0]}`);
 }
 
 function withScratch<T>(fn: (dir: string) => T): T {
@@ -52,14 +53,6 @@ export function createCa(): Ca {
   });
 }
 
-export function loadCa(certPath: string, keyPath: string): Ca {
-  try {
-    return { certPem: readFileSync(certPath, 'utf8'), keyPem: readFileSync(keyPath, 'utf8') };
-  } catch (e) {
-    throw new InputError(`cannot read the CA (${certPath}, ${keyPath}): ${(e as NodeJS.ErrnoException).code}`, { cause: e });
-  }
-}
-
 export function caExistsIn(dir: string): boolean {
   return existsSync(join(dir, 'ca.crt')) && existsSync(join(dir, 'ca.key'));
 }
@@ -74,9 +67,9 @@ export function issueHostCert(ca: Ca, host: string, fqdn: string, addresses: str
     openssl(['req', '-newkey', `rsa:${RSA_BITS}`, '-nodes', '-keyout', 'host.key', '-out', 'host.csr', '-subj', `/O=${ORG}/CN=${fqdn}`], d);
     openssl(['x509', '-req', '-in', 'host.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('hex')}`,
       '-days', HOST_DAYS, '-extfile', 'ext.cnf', '-out', 'host.crt'], d);
-    const nickname = host;
+    const nickname = certNames.nickname(host);
     openssl(['pkcs12', '-export', '-inkey', 'host.key', '-in', 'host.crt', '-certfile', 'ca.crt', '-name', nickname, '-passout', 'pass:', '-out', 'host.p12'], d);
-    return { nickname, subject: `O=${ORG},CN=${fqdn}`, certPem: readFileSync(join(d, 'host.crt'), 'utf8'), p12: readFileSync(join(d, 'host.p12')) };
+    return { nickname, subject: certNames.subject(fqdn), certPem: readFileSync(join(d, 'host.crt'), 'utf8'), p12: readFileSync(join(d, 'host.p12')) };
   });
 }
 

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { makeDirs } from '../output/makeDirs.js';
 import { replaceFileAtomically } from '../output/atomicTree.js';
 import { join } from 'node:path';
 import { InputError } from '../model/errors.js';
@@ -13,7 +14,7 @@ export function installAgent(ocfRoot: string): string {
   const src = builtAgentPath();
   if (!existsSync(src)) throw new InputError(`${src} does not exist: run npm run build first`);
   const dir = join(ocfRoot, 'resource.d', 'tripleo');
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  makeDirs(dir);
   const dest = join(dir, 'ipsec');
   replaceFileAtomically(dest, readFileSync(src), 0o755);
   return dest;

@@ -1,13 +1,15 @@
 // `ipsec algparse`, libreswan's own parser of algorithm proposals.
 import { checkEspBuiltin, lacksConfidentiality, type AlgorithmVerdict } from './algorithms.js';
-import { IPSEC, libreswanInstalled, runSync } from './commands.js';
+import { IPSEC, libreswanInstalled } from './whack.js';
+import { runCommandSync } from '../system/command.js';
 
-/** Ask libreswan. Always with the `esp=` prefix (FACTS.md: without it algparse guesses). */
+
+/** Ask libreswan. Always with the `esp=` prefix (docs/FACTS.md: without it algparse guesses). */
 export function algparseEsp(algorithm: string): AlgorithmVerdict {
-  const r = runSync(IPSEC, ['algparse', `esp=${algorithm}`]);
-  if (r.status === 0) return { ok: true };
+  const r = runCommandSync({ what: `libreswan's check of ipsec_algorithm (ipsec algparse)`, argv: [IPSEC, 'algparse', `esp=${algorithm}`], timeoutMs: 10_000 });
+  if (r.exitCode === 0) return { ok: true };
   const err = /ERROR:\s*(.*)/.exec(r.stdout + r.stderr);
-  return { ok: false, reason: err ? err[1].trim() : `ipsec algparse exited ${r.status}` };
+  return { ok: false, reason: err ? err[1].trim() : `ipsec algparse exited ${r.exitCode}` };
 }
 
 /** libreswan's verdict when it is installed, the built-in table's otherwise; plus our confidentiality rule. */

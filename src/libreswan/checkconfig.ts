@@ -1,10 +1,11 @@
 // `ipsec addconn --checkconfig`: libreswan's own parser over a host's files.
-// It prints some real errors on stderr with exit 0 (FACTS.md), so any output
+// It prints some real errors on stderr with exit 0 (docs/FACTS.md), so any output
 // at all counts as failure.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { IPSEC, runSync } from './commands.js';
+import { IPSEC } from './whack.js';
+import { runCommandSync } from '../system/command.js';
 import { VIP_HOLDER_DIR } from '../model/names.js';
 
 export interface CheckconfigResult {
@@ -20,9 +21,9 @@ export function checkconfigIpsecDir(ipsecDir: string): CheckconfigResult {
     const conf = join(scratch, 'ipsec.conf');
     const holder = join(ipsecDir, VIP_HOLDER_DIR);
     writeFileSync(conf, `config setup\ninclude ${ipsecDir}/*.conf\n${existsSync(holder) ? `include ${holder}/*.conf\n` : ''}`);
-    const r = runSync(IPSEC, ['addconn', '--checkconfig', '--config', conf]);
+    const r = runCommandSync({ what: "libreswan's check of the generated files (addconn --checkconfig)", argv: [IPSEC, 'addconn', '--checkconfig', '--config', conf], timeoutMs: 10_000 });
     const output = (r.stdout + r.stderr).trim();
-    return { ok: r.status === 0 && output === '', status: r.status, output };
+    return { ok: r.exitCode === 0 && output === '', status: r.exitCode, output };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -1,10 +1,17 @@
 // Writing an output tree so that a failed run leaves the previous one
 // untouched: everything goes to a sibling temporary directory, which is
 // renamed into place only when every file was written.
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import type { OutputFile } from '../model/types.js';
-import { RenderError } from '../model/errors.js';
+import { EnvironmentError, RenderError } from '../model/errors.js';
+import { makeDirs } from './makeDirs.js';
+
+/** The file system refused (no such directory, permission, full disk): said as the operator would, with the path. */
+function cannotWrite(path: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code ? new EnvironmentError(`cannot write ${path}: ${code}`, { cause: e }) : e;
+}
 
 function safeJoin(root: string, rel: string): string {
   const p = resolve(root, rel);
@@ -36,14 +43,14 @@ export function writeFileWithMode(path: string, content: string | Buffer, mode: 
  * Readers see the old file or the new one, never a half-written one.
  */
 export function replaceFileAtomically(path: string, content: string | Buffer, mode: number): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
+    makeDirs(dirname(path));
     writeFileWithMode(tmp, content, mode, true);
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw e;
+    throw cannotWrite(path, e);
   }
 }
 
@@ -54,8 +61,13 @@ export function replaceFileAtomically(path: string, content: string | Buffer, mo
 export function writeTreeAtomically(outDir: string, files: Iterable<OutputFile>, opts: WriteOptions = {}): { files: number; bytes: number } {
   const target = resolve(outDir);
   const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
-  const staging = mkdtempSync(join(parent, `.${basename(target)}.new-`));
+  let staging: string;
+  try {
+    makeDirs(parent);
+    staging = mkdtempSync(join(parent, `.${basename(target)}.new-`));
+  } catch (e) {
+    throw cannotWrite(target, e);
+  }
   let count = 0;
   let bytes = 0;
   try {
@@ -65,7 +77,7 @@ export function writeTreeAtomically(outDir: string, files: Iterable<OutputFile>,
       const path = safeJoin(staging, f.path);
       const dir = dirname(path);
       if (!made.has(dir)) {
-        mkdirSync(dir, { recursive: true, mode: 0o750 });
+        makeDirs(dir, 0o750);
         made.add(dir);
       }
       writeFileWithMode(path, f.bytes ?? f.content, f.mode, opts.durable);
@@ -74,7 +86,7 @@ export function writeTreeAtomically(outDir: string, files: Iterable<OutputFile>,
     }
   } catch (e) {
     rmSync(staging, { recursive: true, force: true });
-    throw e;
+    throw cannotWrite(target, e);
   }
   if (existsSync(target)) {
     const old = mkdtempSync(join(parent, `.${basename(target)}.old-`));

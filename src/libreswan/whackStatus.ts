@@ -17,6 +17,12 @@ export interface ConnStatus {
   oriented: boolean;
   /** Number of template instances ("name"[N]) seen. */
   instances: number;
+  /**
+   * pluto's routing of the conn itself (not its instances): "unrouted",
+   * "prospective erouted" (its trap policy is in), "erouted" (a Child SA
+   * carries it), "keyed, unrouted", ...; undefined when not printed.
+   */
+  routing?: string;
 }
 
 export interface StateStatus {
@@ -42,6 +48,7 @@ export interface PlutoStatus {
 export class StatusParseError extends EnvironmentError {}
 
 const CONN_LINE = /^(?:000 )?"([^"]+)"(?:\[(\d+)\])?(?: [^:]*)?:\s+(oriented|unoriented);/;
+const ROUTING_LINE = /^(?:000 )?"([^"]+)"(?: [^:]*)?: \S.*?; ([a-zA-Z, ]+); eroute owner: #\d+/;
 const STATE_LINE = /^(?:000 )?#(\d+): "([^"]+)"(?:\[(\d+)\])?(?: (\S+?))?(?::\d+)? (STATE_\w+)/;
 const IKE_LINE = /^(?:000 )?IKE SAs: total\((\d+)\), half-open\((\d+)\), open\((\d+)\), authenticated\((\d+)\), anonymous\((\d+)\)/;
 const IPSEC_LINE = /^(?:000 )?IPsec SAs: total\((\d+)\), authenticated\((\d+)\), anonymous\((\d+)\)/;
@@ -61,7 +68,14 @@ export function parsePlutoStatus(text: string): PlutoStatus {
       if (ikeSas) complete = true;
       continue;
     }
-    let m = CONN_LINE.exec(line);
+    let m = ROUTING_LINE.exec(line);
+    if (m) {
+      const c = conns.get(m[1]) ?? { name: m[1], oriented: false, instances: 0 };
+      c.routing = m[2];
+      conns.set(m[1], c);
+      continue;
+    }
+    m = CONN_LINE.exec(line);
     if (m) {
       const c = conns.get(m[1]) ?? { name: m[1], oriented: false, instances: 0 };
       if (m[2] !== undefined) c.instances++;
@@ -105,6 +119,16 @@ export function parsePlutoStatus(text: string): PlutoStatus {
     throw new StatusParseError(`inconsistent status: ${conns.size} conns listed but "loaded ${loaded}"`);
   }
   return { conns, states, ikeSas, ipsecSas, loaded };
+}
+
+/** Whether a conn's trap policy (or a Child SA's) is installed. */
+export function isRouted(c: ConnStatus): boolean {
+  return c.routing !== undefined && !/unrouted/.test(c.routing);
+}
+
+/** Conn names with any IKE state, established or still negotiating. */
+export function connsWithIkeState(s: PlutoStatus): Set<string> {
+  return new Set(s.states.filter((x) => x.kind === 'ike').map((x) => x.conn));
 }
 
 /** Conn names that have an established IKE SA. */

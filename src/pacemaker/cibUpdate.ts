@@ -1,7 +1,6 @@
 // Applying a Pacemaker plan to a live cluster or a CIB file, as one change:
 // every pcs command runs against an offline copy (pcs -f), and the copy is
 // pushed once (or written back to the file). Re-running changes nothing.
-import { execa } from 'execa';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { replaceFileAtomically } from '../output/atomicTree.js';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { cloneId, type PacemakerPlan, type PcmkConstraint } from '../plan/pacema
 import { pcsConstraintArgs, pcsCreateArgs } from '../render/pcsScript.js';
 import { parseCib, type CibView } from './cib.js';
 import { EnvironmentError, oneLine } from '../model/errors.js';
+import { runCommand, type Command } from '../system/command.js';
 
 export interface ApplyOptions {
   /** Work on this CIB file instead of the live cluster. */
@@ -26,9 +26,14 @@ export interface ApplyReport {
 /** pcs failed, or the cluster's configuration is not one the plan can be applied to. */
 export class PacemakerError extends EnvironmentError {}
 
+/** pcs, whose failures are PacemakerErrors in pcs's own words. */
+async function runPcs(c: Command): Promise<void> {
+  const r = await runCommand(c);
+  if (r.exitCode !== 0) throw new PacemakerError(`${c.what} failed: ${oneLine(r.stderr || r.stdout)}`);
+}
+
 async function pcs(cib: string, args: string[]) {
-  const r = await execa('pcs', ['-f', cib, ...args], { reject: false, timeout: 120_000 });
-  if (r.exitCode !== 0) throw new PacemakerError(`pcs ${args.join(' ')} failed: ${oneLine(r.stderr || r.stdout)}`);
+  await runPcs({ what: `pcs ${args.join(' ')}`, argv: ['pcs', '-f', cib, ...args], timeoutMs: 120_000 });
 }
 
 function constraintMatches(c: PcmkConstraint, have: CibView): boolean {
@@ -49,8 +54,7 @@ async function withCib<T>(opts: ApplyOptions, fn: (cib: string, orig: string) =>
     const orig = join(work, 'orig.xml');
     if (opts.cibFile) copyFileSync(opts.cibFile, cib);
     else {
-      const r = await execa('pcs', ['cluster', 'cib', cib], { reject: false, timeout: 60_000 });
-      if (r.exitCode !== 0) throw new PacemakerError(`pcs cluster cib failed: ${oneLine(r.stderr || r.stdout)}`);
+      await runPcs({ what: 'pcs cluster cib', argv: ['pcs', 'cluster', 'cib', cib], timeoutMs: 60_000 });
     }
     copyFileSync(cib, orig);
     return await fn(cib, orig);
@@ -64,8 +68,7 @@ async function push(opts: ApplyOptions, cib: string, orig: string) {
     replaceFileAtomically(opts.cibFile, readFileSync(cib), statSync(opts.cibFile).mode & 0o777);
     return;
   }
-  const r = await execa('pcs', ['cluster', 'cib-push', cib, `diff-against=${orig}`], { reject: false, timeout: 120_000 });
-  if (r.exitCode !== 0) throw new PacemakerError(`pcs cluster cib-push failed: ${oneLine(r.stderr || r.stdout)}`);
+  await runPcs({ what: 'pcs cluster cib-push', argv: ['pcs', 'cluster', 'cib-push', cib, `diff-against=${orig}`], timeoutMs: 120_000 });
 }
 
 export async function applyPlan(plan: PacemakerPlan, opts: ApplyOptions = {}): Promise<ApplyReport> {

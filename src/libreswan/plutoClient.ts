@@ -1,0 +1,78 @@
+// The CLI's pluto client (apply, status --local): one status query that
+// says what pluto has loaded and established, and the changes apply makes.
+// It runs whack and addconn through the one command runner, with whack's
+// exit codes given the meanings in whack.ts. The agent has its own lean
+// client on its hot path (src/agent/plutoctl.ts).
+import { existsSync } from 'node:fs';
+import { EnvironmentError } from '../model/errors.js';
+import { commandFailed, runCommand, type Command } from '../system/command.js';
+import { ADDCONN, WHACK, WHACK_RC } from './whack.js';
+import { parsePlutoStatus, type PlutoStatus } from './whackStatus.js';
+
+const QUERY_MS = 30_000;
+const CHANGE_MS = 60_000;
+
+export class PlutoClient {
+  constructor(readonly ctlsocket: string) {}
+
+  /** Whether a pluto has its control socket there (it may still not answer: status() says). */
+  running(): boolean {
+    return existsSync(this.ctlsocket);
+  }
+
+  private whack(what: string, args: string[], timeoutMs = CHANGE_MS): Command {
+    return { what, argv: [WHACK, '--ctlsocket', this.ctlsocket, ...args], timeoutMs };
+  }
+
+  private async change(c: Command, alsoOk: number[] = []): Promise<string> {
+    const r = await runCommand(c);
+    if (r.exitCode === WHACK_RC.NOT_RUNNING) throw new EnvironmentError(`${c.what}: no pluto answers on ${this.ctlsocket}`);
+    if (r.exitCode !== WHACK_RC.OK && !alsoOk.includes(r.exitCode)) throw commandFailed(c, r);
+    return c.what;
+  }
+
+  /** Everything pluto holds, in one query: loaded conns, their routing, every state, the SA counters. */
+  async status(): Promise<PlutoStatus> {
+    const c = this.whack("pluto's status (whack --status)", ['--status'], QUERY_MS);
+    const r = await runCommand(c);
+    if (r.exitCode === WHACK_RC.NOT_RUNNING) throw new EnvironmentError(`${c.what}: no pluto answers on ${this.ctlsocket}`);
+    if (r.exitCode !== WHACK_RC.OK) throw commandFailed(c, r);
+    return parsePlutoStatus(r.stdout);
+  }
+
+  /** Load conn `name` from `file`; if pluto has it already, it is replaced (and its SAs go). */
+  add(file: string, name: string): Promise<string> {
+    return this.change({ what: `add ${name}`, argv: [ADDCONN, '--ctlsocket', this.ctlsocket, '--config', file, name], timeoutMs: CHANGE_MS });
+  }
+
+  /** Replace a loaded conn by its new definition: delete, then add. */
+  async replace(file: string, name: string): Promise<string> {
+    await this.change(this.whack(`delete ${name}`, ['--name', name, '--delete']), [WHACK_RC.NO_CONNECTION]);
+    await this.add(file, name);
+    return `replace ${name}`;
+  }
+
+  /** Start negotiating without waiting for the peer (a synchronous --up can block 64 s). */
+  initiate(name: string): Promise<string> {
+    return this.change(this.whack(`up ${name}`, ['--name', name, '--initiate', '--asynchronous']));
+  }
+
+  /** Install the conn's trap policy (auto=route): traffic triggers it, nothing leaves in clear meanwhile. */
+  route(name: string): Promise<string> {
+    return this.change(this.whack(`route ${name}`, ['--name', name, '--route']));
+  }
+
+  /** Remove a conn and its SAs (IKE Delete to the peer). Already gone is fine. */
+  delete(name: string): Promise<string> {
+    return this.change(this.whack(`delete ${name}`, ['--name', name, '--delete']), [WHACK_RC.NO_CONNECTION]);
+  }
+
+  rereadSecrets(): Promise<string> {
+    return this.change(this.whack('reread secrets', ['--rereadsecrets']));
+  }
+
+  /** Look for new interfaces and addresses (a VIP, a new network) before adding conns on them. */
+  listen(): Promise<string> {
+    return this.change(this.whack('listen', ['--listen']));
+  }
+}

@@ -1,0 +1,63 @@
+// The one way the CLI runs another program (the agent keeps its own lean
+// spawn, src/agent/spawn.ts): argv only, never a shell; every call says what
+// it does, for the error message, and how long it may take. A program that
+// is missing or runs out of time is an EnvironmentError naming both; what a
+// non-zero exit means is the caller's (whack's 21 is an answer, not a failure).
+import { execa, execaSync } from 'execa';
+import { EnvironmentError, oneLine } from '../model/errors.js';
+
+export interface Command {
+  /** What the call does, as an operator would say it: "iptables-restore of our chains". */
+  what: string;
+  argv: string[];
+  timeoutMs: number;
+  input?: string | Buffer;
+  cwd?: string;
+}
+
+export interface CommandResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+function options(c: Command) {
+  return { reject: false, timeout: c.timeoutMs, input: c.input, cwd: c.cwd } as const;
+}
+
+function resultOf(c: Command, r: { exitCode?: number; stdout?: unknown; stderr?: unknown; timedOut?: boolean; failed?: boolean; code?: string; originalMessage?: string; signal?: string }): CommandResult {
+  if (r.timedOut) throw new EnvironmentError(`${c.what}: ${c.argv[0]} did not finish within ${c.timeoutMs / 1000} s`);
+  if (r.exitCode === undefined) {
+    const why = r.code === 'ENOENT' ? 'not installed (not found)' : r.signal ? `killed by ${r.signal}` : r.originalMessage ?? 'could not run';
+    throw new EnvironmentError(`${c.what}: ${c.argv[0]} ${why}`);
+  }
+  return { exitCode: r.exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** Run; any exit code is returned. */
+export async function runCommand(c: Command): Promise<CommandResult> {
+  return resultOf(c, (await execa(c.argv[0], c.argv.slice(1), options(c))) as never);
+}
+
+export function runCommandSync(c: Command): CommandResult {
+  return resultOf(c, execaSync(c.argv[0], c.argv.slice(1), options(c)) as never);
+}
+
+/** The error for a call that exited non-zero: what, the exit code, and the tool's own words in one line. */
+export function commandFailed(c: Command, r: CommandResult): EnvironmentError {
+  const said = oneLine(r.stderr || r.stdout);
+  return new EnvironmentError(`${c.what} failed (${c.argv[0]} exit ${r.exitCode})${said ? `: ${said}` : ''}`);
+}
+
+/** Run; a non-zero exit is an EnvironmentError. */
+export async function runChecked(c: Command): Promise<CommandResult> {
+  const r = await runCommand(c);
+  if (r.exitCode !== 0) throw commandFailed(c, r);
+  return r;
+}
+
+export function runCheckedSync(c: Command): CommandResult {
+  const r = runCommandSync(c);
+  if (r.exitCode !== 0) throw commandFailed(c, r);
+  return r;
+}
