@@ -1,248 +1,143 @@
-// The generate pipeline: read inputs, validate into an Overcloud, plan, render.
-// Returns files; writing them is the caller's (atomic) job.
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { InputError, type Problem, ValidationError } from './model/errors.js';
-import { parseInventoryText } from './model/inventory.js';
-import { parseNetworkData } from './model/networkData.js';
-import { type AlgorithmChecker, pskProblems, resolveIpsecVars, varLayers } from './model/ipsecVars.js';
+// The generate pipeline, I/O only at its two ends:
+//   load inputs (files) -> build the Overcloud (pure) -> load key material
+//   (PSK, CA or bundle) -> plan (pure: every host, Pacemaker, the summary)
+//   -> render (pure, one host at a time, as the files are consumed) -> the
+//   caller writes them (atomically).
+import { issueHostCert } from './cert/pki.js';
+import { type InputOptions, type KeyMaterial, type KeyOptions, loadInputs, loadKeyMaterial } from './inputs/load.js';
+import { ValidationError, type Problem } from './model/errors.js';
+import { outputPaths } from './model/names.js';
 import { buildOvercloud } from './model/overcloud.js';
-import { isVipConn } from './model/names.js';
-import type { IpsecVars, Overcloud, OvercloudNode, OutputFile } from './model/types.js';
-import { caExistsIn, createCa, importScript, issueHostCert, loadCa, type Ca } from './cert/pki.js';
-import { planHost, type HostPlan } from './plan/tunnels.js';
-import { renderHostFiles } from './render/hostTree.js';
+import type { Overcloud, OvercloudNode, OutputFile } from './model/types.js';
 import { planPacemaker, type PacemakerPlan } from './plan/pacemaker.js';
+import { summarizeHost, summaryJson, type HostSummary } from './plan/summary.js';
+import { planHost, type HostPlan } from './plan/tunnels.js';
+import { hostFileLayout, materialize, type HostCertificate, type HostTreeOptions } from './render/hostTree.js';
 import { renderPcsScript } from './render/pcsScript.js';
+import { pskFile } from './secrets/psk.js';
 
-export const PSK_FILE = 'ipsec-psk.yaml';
+export type { HostSummary };
 
-export interface GenerateOptions {
-  inventoryPath: string;
-  networkDataPath?: string;
-  envPaths: string[];
-  sets: string[];
-  /** Where the output will go: an earlier generated PSK there is reused. */
-  outDir: string;
+export interface GenerateOptions extends InputOptions, KeyOptions {
   /** Only these hosts' trees (all when empty). */
   hosts: string[];
-  checkAlgorithm?: AlgorithmChecker;
   /** VIP name -> Pacemaker resource name, where it is not TripleO's ip-<address>. */
   vipResources?: Record<string, string>;
-  /** ipsec_auth=cert: the cluster CA (PEM files), or create one (reused from DIR/ca afterwards). */
-  caCert?: string;
-  caKey?: string;
-  caCreate?: boolean;
-  /**
-   * ipsec_auth=cert on a node (apply): the host's bundle generate wrote (its
-   * var/lib/tripleo-ipsec directory), used instead of issuing: the CA key
-   * stays with the operator.
-   */
-  certBundleDir?: string;
-}
-
-export const PACEMAKER_PLAN = 'cluster/pacemaker.json';
-export const PACEMAKER_SCRIPT = 'cluster/pacemaker.sh';
-
-export interface HostSummary {
-  host: string;
-  role: string;
-  pacemaker: boolean;
-  nodeToNode: number;
-  /** this node's ends of VIP tunnels (one per VIP on its networks) */
-  vipTunnels: number;
-  /** VIP ends towards peers, started only while this node holds the VIP */
-  vipHolderEnds: number;
-  opportunistic: number;
-  files: number;
 }
 
 export interface GenerateResult {
   overcloud: Overcloud;
-  /** Every host's plan (computed on access: for tests and small overclouds). */
+  /** The hosts generated, in order. */
+  nodes: OvercloudNode[];
+  /** One host's plan (planned again on each call: plans of 1,000 nodes hold millions of conns). */
+  planOf(host: string): HostPlan;
+  /** Every host's plan (for tests and small overclouds). */
   readonly plans: HostPlan[];
+  /** One host's files, relative to its root (apply). */
+  hostFiles(host: string): OutputFile[];
   /**
    * Every output file, rendered one host at a time so that memory stays
    * bounded by one host's files (a 1,000-node mesh is gigabytes in all).
-   * `hosts[].files` is filled in as the hosts are rendered.
    */
   eachFile(): Generator<OutputFile>;
   /** All files, sorted by path (materialized: for tests and small overclouds). */
   readonly files: OutputFile[];
+  /** Per host, from its plan. */
   hosts: HostSummary[];
-  psk: 'given' | 'generated' | 'reused';
+  psk: KeyMaterial['psk'];
   pacemaker: PacemakerPlan;
 }
 
-function readInput(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
-  }
-}
-
-/** A PSK generated by an earlier run into the same output directory. */
-function earlierPsk(outDir: string): string | undefined {
-  const p = join(outDir, PSK_FILE);
-  if (!existsSync(p)) return undefined;
-  const doc = parseYaml(readInput(p, 'generated PSK file')) as { parameter_defaults?: { IpsecVars?: { ipsec_psk?: unknown } } };
-  const psk = doc?.parameter_defaults?.IpsecVars?.ipsec_psk;
-  if (typeof psk !== 'string' || pskProblems(psk).length) throw new InputError(`${p}: holds no usable ipsec_psk; remove it to generate a new one`);
-  return psk;
-}
-
-export function newPsk(): string {
-  // 48 random bytes, base64: 64 characters, none of which needs quoting.
-  return randomBytes(48).toString('base64');
-}
-
 export function generate(opts: GenerateOptions): GenerateResult {
+  // 1. Inputs, every problem at once.
+  const inputs = loadInputs(opts);
   const problems: Problem[] = [];
-  const inventory = parseInventoryText(readInput(opts.inventoryPath, 'inventory'), opts.inventoryPath);
-  const networkData = opts.networkDataPath
-    ? parseNetworkData(readInput(opts.networkDataPath, 'network data'), opts.networkDataPath, problems)
-    : undefined;
-  const layers = varLayers(opts.envPaths, opts.sets, problems);
-  const vars = resolveIpsecVars(layers, problems, opts.checkAlgorithm);
-  const pskGiven = layers.some((l) => 'ipsec_psk' in l);
-  if (problems.length) throw new ValidationError(problems);
-
-  const overcloud = buildOvercloud({ inventory, networkData, vars }, problems);
+  const built = buildOvercloud(inputs, problems);
   for (const h of opts.hosts) {
-    if (overcloud && !overcloud.nodes.some((n) => n.name === h)) {
+    if (built && !built.nodes.some((n) => n.name === h)) {
       problems.push({ host: h, field: '--host', value: h, message: 'no such overcloud host in the inventory' });
     }
   }
-  if (!overcloud || problems.length) throw new ValidationError(problems);
-
-  let psk: GenerateResult['psk'] = 'given';
-  const globalFiles: OutputFile[] = [];
-  // Opportunistic mode keys nothing by PSK.
-  if (!pskGiven && !overcloud.vars.use_opportunistic_ipsec) {
-    const reused = earlierPsk(opts.outDir);
-    overcloud.vars.ipsec_psk = reused ?? newPsk();
-    psk = reused ? 'reused' : 'generated';
-    globalFiles.push({
-      path: PSK_FILE,
-      mode: 0o600,
-      content:
-        '# Generated by tripleo-ipsec: the overcloud\'s IPsec pre-shared key. Keep it secret.\n' +
-        '# Reuse it with: tripleo-ipsec generate -e ' + PSK_FILE + ' ... (and openstack overcloud deploy -e).\n' +
-        stringifyYaml({ parameter_defaults: { IpsecVars: { ipsec_psk: overcloud.vars.ipsec_psk } } }),
-    });
+  for (const name of Object.keys(opts.vipResources ?? {})) {
+    if (built && !built.vips.some((v) => v.name === name)) {
+      problems.push({ field: '--vip-resource', value: name, message: 'no VIP of that name gets a tunnel' });
+    }
   }
-
+  if (!built || problems.length) throw new ValidationError(problems);
+  const overcloud: Overcloud = built;
   const wanted = new Set(opts.hosts);
   const nodes = overcloud.nodes.filter((n) => wanted.size === 0 || wanted.has(n.name));
-  // Filled in as each host is planned and rendered (see eachFile).
-  const hosts: HostSummary[] = nodes.map((n) => ({
-    host: n.name, role: n.role, pacemaker: n.pacemaker, nodeToNode: 0, vipTunnels: 0, vipHolderEnds: 0, opportunistic: 0, files: 0,
-  }));
-  const summarize = (h: HostSummary, plan: HostPlan, files: number) => {
-    const conns = plan.files.flatMap((f) => f.conns.map((c) => c.name));
-    const oe = overcloud!.vars.use_opportunistic_ipsec;
-    const vip = conns.filter(isVipConn);
-    h.nodeToNode = oe ? 0 : conns.length - vip.length;
-    h.vipTunnels = vip.filter((c) => c.endsWith('-vip-tunnel')).length;
-    h.vipHolderEnds = vip.length - h.vipTunnels;
-    h.opportunistic = oe ? conns.length - vip.length : 0;
-    h.files = files;
-  };
-  const firewall = !overcloud.vars.ipsec_skip_firewall_rules;
-  let ca: Ca | undefined;
-  if (overcloud.vars.ipsec_auth === 'cert' && !opts.certBundleDir) {
-    const kept = join(opts.outDir, 'ca');
-    if (opts.caCert || opts.caKey) {
-      if (!opts.caCert || !opts.caKey) throw new InputError('--ca-cert and --ca-key go together');
-      ca = loadCa(opts.caCert, opts.caKey);
-    } else if (caExistsIn(kept)) {
-      ca = loadCa(join(kept, 'ca.crt'), join(kept, 'ca.key'));
-    } else if (opts.caCreate) {
-      ca = createCa();
-    } else {
-      throw new InputError('ipsec_auth=cert needs the cluster CA: --ca-cert FILE --ca-key FILE, or --ca-create');
-    }
-    globalFiles.push({ path: 'ca/ca.crt', mode: 0o644, content: ca.certPem });
-    // The CA key stays with the operator: written only when we created it (or keep it from an earlier run).
-    if (!opts.caCert) globalFiles.push({ path: 'ca/ca.key', mode: 0o600, content: ca.keyPem });
-  }
-  const certFiles = (node: OvercloudNode): OutputFile[] => {
-    if (overcloud!.vars.ipsec_auth === 'cert' && opts.certBundleDir) return bundledCertFiles(opts.certBundleDir, node.name);
-    if (!ca) return [];
-    const c = issueHostCert(ca, node.name, node.fqdn, Object.values(node.addresses));
-    const p12 = `${c.nickname}.p12`;
-    return [
-      { path: `var/lib/tripleo-ipsec/${p12}`, mode: 0o600, content: '', bytes: c.p12 },
-      { path: `var/lib/tripleo-ipsec/${c.nickname}.crt`, mode: 0o644, content: c.certPem },
-      { path: 'var/lib/tripleo-ipsec/overcloud-ca.crt', mode: 0o644, content: ca.certPem },
-      { path: 'var/lib/tripleo-ipsec/import-certs.sh', mode: 0o700, content: importScript(c.nickname, p12, 'overcloud-ca.crt') },
-    ];
-  };
-  for (const name of Object.keys(opts.vipResources ?? {})) {
-    if (!overcloud.vips.some((v) => v.name === name)) {
-      throw new ValidationError([{ field: '--vip-resource', value: name, message: 'no VIP of that name gets a tunnel' }]);
-    }
-  }
+
+  // 2. Key material, for a run known to be valid.
+  const keys = loadKeyMaterial(opts, overcloud, inputs.pskGiven, nodes.map((n) => n.name));
+
+  // 3. Plan.
   const pacemaker = planPacemaker(overcloud, opts.vipResources);
-  if (pacemaker.resources.length) {
-    globalFiles.push({ path: PACEMAKER_PLAN, mode: 0o644, content: JSON.stringify(pacemaker, null, 2) + '\n' });
-    globalFiles.push({ path: PACEMAKER_SCRIPT, mode: 0o755, content: renderPcsScript(pacemaker) });
-  }
-  function* eachFile(): Generator<OutputFile> {
-    yield* globalFiles;
-    // One host's plan and files at a time: a 1,000-node mesh holds millions of conns in all.
-    for (const [i, node] of nodes.entries()) {
-      const plan = planHost(overcloud!, node);
-      const hostFiles = [...renderHostFiles(plan, { firewall }), ...certFiles(node)];
-      summarize(hosts[i], plan, hostFiles.length);
-      for (const f of hostFiles) yield { ...f, path: `${node.name}/${f.path}` };
+  const treeOptions = (node: OvercloudNode): HostTreeOptions => ({
+    firewall: !overcloud.vars.ipsec_skip_firewall_rules,
+    certificate: certificateOf(keys, node),
+  });
+  const planOf = (host: string) => planHost(overcloud, nodes.find((n) => n.name === host) ?? fail(host));
+  const hosts = nodes.map((n) => {
+    const plan = planHost(overcloud, n);
+    return summarizeHost(plan, hostFileLayout(plan, treeOptions(n)).length);
+  });
+
+  // 4. Render, lazily.
+  const globalFiles = (): OutputFile[] => {
+    const out: OutputFile[] = [];
+    if (keys.psk === 'generated' || keys.psk === 'reused') out.push(pskFile(overcloud.vars.ipsec_psk));
+    const c = keys.certificates;
+    if (c?.from === 'ca') {
+      out.push({ path: `${outputPaths.caDir}/ca.crt`, mode: 0o644, content: c.ca.certPem });
+      // The CA key stays with the operator: written only when we created it (or keep it from an earlier run).
+      if (c.caSource !== 'given') out.push({ path: `${outputPaths.caDir}/ca.key`, mode: 0o600, content: c.ca.keyPem });
     }
-    yield { path: 'summary.json', mode: 0o644, content: JSON.stringify(summaryJson(overcloud!, hosts), null, 2) + '\n' };
+    if (pacemaker.resources.length) {
+      out.push({ path: outputPaths.pacemakerPlan, mode: 0o644, content: JSON.stringify(pacemaker, null, 2) + '\n' });
+      out.push({ path: outputPaths.pacemakerScript, mode: 0o755, content: renderPcsScript(pacemaker) });
+    }
+    return out;
+  };
+  const hostFiles = (host: string) => hostFileLayout(planOf(host), treeOptions(nodes.find((n) => n.name === host)!)).map(materialize);
+  function* eachFile(): Generator<OutputFile> {
+    yield* globalFiles();
+    // One host's plan and files at a time.
+    for (const node of nodes) for (const f of hostFiles(node.name)) yield { ...f, path: `${node.name}/${f.path}` };
+    yield { path: outputPaths.summary, mode: 0o644, content: JSON.stringify(summaryJson(overcloud, hosts), null, 2) + '\n' };
   }
   return {
     overcloud,
+    nodes,
+    planOf,
     get plans() {
-      return nodes.map((n) => planHost(overcloud!, n));
+      return nodes.map((n) => planHost(overcloud, n));
     },
+    hostFiles,
     eachFile,
     get files() {
       return [...eachFile()].sort((a, b) => (a.path < b.path ? -1 : 1));
     },
     hosts,
-    psk,
+    psk: keys.psk,
     pacemaker,
   };
 }
 
-/** A host's certificate files as generate wrote them, read back from its bundle directory. */
-function bundledCertFiles(dir: string, host: string): OutputFile[] {
-  const read = (name: string) => {
-    try {
-      return readFileSync(join(dir, name));
-    } catch (e) {
-      throw new InputError(`certificate bundle ${dir}: cannot read ${name}: ${(e as NodeJS.ErrnoException).code}`, { cause: e });
-    }
-  };
-  const p12 = `${host}.p12`;
-  return [
-    { path: `var/lib/tripleo-ipsec/${p12}`, mode: 0o600, content: '', bytes: read(p12) },
-    { path: `var/lib/tripleo-ipsec/${host}.crt`, mode: 0o644, content: read(`${host}.crt`).toString('utf8') },
-    { path: 'var/lib/tripleo-ipsec/overcloud-ca.crt', mode: 0o644, content: read('overcloud-ca.crt').toString('utf8') },
-    { path: 'var/lib/tripleo-ipsec/import-certs.sh', mode: 0o700, content: importScript(host, p12, 'overcloud-ca.crt') },
-  ];
+function fail(host: string): never {
+  throw new ValidationError([{ host, field: '--host', value: host, message: 'no such overcloud host in the inventory' }]);
 }
 
-/** Everything about a run an operator or a script may want, and no secret. */
-export function summaryJson(o: Overcloud, hosts: HostSummary[]) {
-  const { ipsec_psk: _secret, ...vars } = o.vars as IpsecVars;
-  return {
-    networks: o.networks,
-    vips: o.vips,
-    vars,
-    hosts,
-    notes: o.notes,
+function certificateOf(keys: KeyMaterial, node: OvercloudNode): (() => HostCertificate) | undefined {
+  const c = keys.certificates;
+  if (!c) return undefined;
+  if (c.from === 'bundle') {
+    const b = c.bundles.get(node.name);
+    if (!b) return undefined;
+    return () => ({ nickname: node.name, p12: b.p12, certPem: b.certPem, caCertPem: b.caCertPem });
+  }
+  return () => {
+    const issued = issueHostCert(c.ca, node.name, node.fqdn, Object.values(node.addresses));
+    return { nickname: issued.nickname, p12: issued.p12, certPem: issued.certPem, caCertPem: c.ca.certPem };
   };
 }

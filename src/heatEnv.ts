@@ -4,23 +4,19 @@
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { type Problem, ValidationError } from './model/errors.js';
-import { type AlgorithmChecker, resolveIpsecVars, varLayers } from './model/ipsecVars.js';
+import { loadVars, type VarsOptions } from './inputs/load.js';
 import { replaceFileAtomically } from './output/atomicTree.js';
-import { newPsk } from './generate.js';
+import { newPsk } from './secrets/psk.js';
 
-export interface HeatEnvOptions {
-  envPaths: string[];
-  sets: string[];
+export interface HeatEnvOptions extends VarsOptions {
   out: string;
   /** Path of the service template to register (the installed heat-env/ipsec-service.yaml). */
   serviceTemplate: string;
-  checkAlgorithm?: AlgorithmChecker;
 }
 
 export function renderHeatEnv(o: HeatEnvOptions): { content: string; pskGenerated: boolean } {
   const problems: Problem[] = [];
-  const layers = varLayers(o.envPaths, o.sets, problems);
-  const vars = resolveIpsecVars(layers, problems, o.checkAlgorithm);
+  const { vars } = loadVars(o, problems);
   if (problems.length) throw new ValidationError(problems);
   const pskGenerated = vars.ipsec_psk === undefined && !vars.use_opportunistic_ipsec;
   if (pskGenerated) vars.ipsec_psk = newPsk();

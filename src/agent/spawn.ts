@@ -6,7 +6,7 @@
 // spawnSync is a thin layer over the `spawn_sync` binding, which Node still
 // exposes through process.binding (DEP0111, documentation-only). We call it
 // when it answers with the shape we know, and fall back to child_process
-// otherwise; test/unit/spawn.test.ts checks both give the same answers.
+// otherwise; test/unit/agent/spawn.test.ts checks both give the same answers.
 
 export interface SpawnResult {
   /** Exit status, or null when killed or not started. */

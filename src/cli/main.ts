@@ -7,18 +7,21 @@ import { generate } from '../generate.js';
 import { writeTreeAtomically } from '../output/atomicTree.js';
 import { checkEsp } from '../libreswan/algparse.js';
 import { IPSEC_VAR_DEFAULTS, IPSEC_VAR_DOCS } from '../model/ipsecVars.js';
-import { generateSummary, handleError } from './report.js';
+import { handleError } from './handleError.js';
+import { generateSummary } from './generateSummary.js';
 import { TripleoIpsecError, UsageError } from '../model/errors.js';
 import { version } from '../../package.json';
 import { installAgent } from './installAgent.js';
 import { packageRoot } from './paths.js';
-import { applyPlan, removePlan } from '../pacemaker/apply.js';
+import { applyPlan, removePlan } from '../pacemaker/cibUpdate.js';
 import { readPlan, parseVipResources } from './planFile.js';
-import { collectStatus } from './statusCommand.js';
-import { applyNode } from '../apply/apply.js';
+import { collectStatus } from '../status/collect.js';
+import { applyNode } from '../apply/applyNode.js';
 import { writeHeatEnv } from '../heatEnv.js';
 import { DEFAULT_ALGORITHM, mtuAdvice } from '../mtu.js';
-import { renderStatus } from '../status.js';
+import { renderStatus } from '../status/statusReport.js';
+import { DEFAULT_CTLSOCKET } from '../libreswan/whack.js';
+import { nodePaths, outputPaths } from '../model/names.js';
 
 const varsHelp = Object.entries(IPSEC_VAR_DOCS)
   .map(([k, doc]) => `  ${k}: ${doc} (default: ${k in IPSEC_VAR_DEFAULTS ? JSON.stringify((IPSEC_VAR_DEFAULTS as Record<string, unknown>)[k]) : 'generated'})`)
@@ -139,11 +142,11 @@ async function run(argv: string[]): Promise<number> {
         .option('host', { type: 'string', demandOption: true, describe: 'this node\'s inventory host name' })
         .option('root', { type: 'string', default: '/', describe: 'file system root to write under (tests, chroots)' })
         .option('step', { type: 'number', choices: [1, 3], describe: '1: node-to-node tunnels and firewall; 3: VIP tunnels and (bootstrap node) Pacemaker' })
-        .option('ctlsocket', { type: 'string', default: '/run/pluto/pluto.ctl', describe: "pluto's control socket" })
+        .option('ctlsocket', { type: 'string', default: DEFAULT_CTLSOCKET, describe: "pluto's control socket" })
         .option('pacemaker', { type: 'boolean', default: true, describe: 'apply the Pacemaker plan on the bootstrap node (--no-pacemaker to skip)' })
         .option('bootstrap-node', { type: 'string', describe: 'the node that applies the Pacemaker plan (default: first pacemaker node)' })
-        .option('cert-bundle', { type: 'string', describe: "ipsec_auth=cert: this host's var/lib/tripleo-ipsec directory from generate (certificate, PKCS#12, CA)" })
-        .option('nssdir', { type: 'string', default: '/var/lib/ipsec/nss', describe: "pluto's NSS database (ipsec_auth=cert imports the node's certificate there)" })
+        .option('cert-bundle', { type: 'string', describe: `ipsec_auth=cert: this host's ${nodePaths.stateDir} directory from generate (certificate, PKCS#12, CA)` })
+        .option('nssdir', { type: 'string', default: nodePaths.nssDir, describe: "pluto's NSS database (ipsec_auth=cert imports the node's certificate there)" })
         .option('uninstall', { type: 'boolean', default: false, describe: 'remove exactly what earlier runs created' })
         .option('upgrade', { type: 'boolean', default: false, describe: 'replace overcloud-* files an earlier installation left' }),
       async (a) => {
@@ -173,7 +176,7 @@ async function run(argv: string[]): Promise<number> {
     .command('pacemaker <action>', 'Apply or remove the generated Pacemaker resources and constraints (one CIB change)', (y) =>
       y
         .positional('action', { choices: ['apply', 'remove'] as const, describe: 'apply: create or update; remove: take out what the plan names' })
-        .option('plan', { type: 'string', demandOption: true, describe: 'cluster/pacemaker.json written by generate' })
+        .option('plan', { type: 'string', demandOption: true, describe: `${outputPaths.pacemakerPlan} written by generate` })
         .option('cib-file', { type: 'string', describe: 'work on this CIB file instead of the live cluster' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'print what would change, change nothing' }),
       async (a) => {
@@ -186,7 +189,7 @@ async function run(argv: string[]): Promise<number> {
     )
     .command('status', "Show the cluster's tunnels: where each VIP and its tunnel run, SA counts per node, failed actions", (y) =>
       y
-        .option('plan', { type: 'string', demandOption: true, describe: 'cluster/pacemaker.json written by generate' })
+        .option('plan', { type: 'string', demandOption: true, describe: `${outputPaths.pacemakerPlan} written by generate` })
         .option('crm-mon-xml', { type: 'string', describe: 'saved `crm_mon -1 --output-as=xml` (default: run it)' })
         .option('ipsec-status', { type: 'string', array: true, default: [], describe: 'NODE=FILE: saved `ipsec status` of a node (repeatable)' })
         .option('local', { type: 'boolean', default: false, describe: "also read this node's pluto (ipsec whack --status; node name from crm_node -n)" })

@@ -3,7 +3,7 @@
 //   static YAML:  Group: { hosts: { h: {vars} }, children: { G: {} }, vars: {} }
 //                 (optionally under all: children:)
 //   dynamic JSON: Group: { hosts: [h], children: [G], vars: {} }, _meta.hostvars.h
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText } from './yamlText.js';
 import { InputError } from './errors.js';
 
 export type Vars = Record<string, unknown>;
@@ -37,7 +37,7 @@ export function parseInventoryText(text: string, file = 'inventory'): Inventory 
   let doc: unknown;
   try {
     // JSON is YAML; one parser reads both shapes.
-    doc = parseYaml(text, { maxAliasCount: 100 });
+    doc = parseYamlText(text);
   } catch (e) {
     throw new InputError(`${file}: not YAML or JSON: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }

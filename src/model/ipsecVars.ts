@@ -1,10 +1,9 @@
 // IpsecVars: the role's variables, their defaults (one place), how heat
 // environments and --set layer them, and their validation.
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText } from './yamlText.js';
 import type { AuthMode, IpsecPolicy, IpsecVars, PskMode } from './types.js';
 import { parseAddress, parseCidr } from './addresses.js';
-import { readFileSync } from 'node:fs';
-import { InputError, type Problem, redact, show } from './errors.js';
+import { type Problem, redact, show } from './errors.js';
 import { NETWORK_NAME } from './names.js';
 import { checkEspBuiltin, type AlgorithmVerdict } from '../libreswan/algorithms.js';
 
@@ -76,7 +75,7 @@ export function parseSetOption(option: string, problems: Problem[]): RawVars {
   if (key === 'ipsec_psk') return { [key]: text };
   let value: unknown = text;
   try {
-    value = text === '' ? '' : parseYaml(text);
+    value = text === '' ? '' : parseYamlText(text);
   } catch {
     value = text;
   }
@@ -126,23 +125,8 @@ export type AlgorithmChecker = (algorithm: string) => AlgorithmVerdict;
  * environment (later files win), then every --set. Shared by generate,
  * apply and heat-env so they read variables the same way.
  */
-export function varLayers(envPaths: string[], sets: string[], problems: Problem[]): RawVars[] {
-  const layers: RawVars[] = [];
-  for (const path of envPaths) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new InputError(`cannot read heat environment ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
-    }
-    let doc: unknown;
-    try {
-      doc = parseYaml(text);
-    } catch (e) {
-      throw new InputError(`${path}: not YAML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
-    }
-    layers.push(ipsecVarsOfEnvironment(doc, path, problems));
-  }
+export function varLayers(environments: { path: string; doc: unknown }[], sets: string[], problems: Problem[]): RawVars[] {
+  const layers = environments.map((e) => ipsecVarsOfEnvironment(e.doc, e.path, problems));
   for (const s of sets) layers.push(parseSetOption(s, problems));
   return layers;
 }

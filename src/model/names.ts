@@ -1,5 +1,6 @@
-// One place for every name the project writes: conn names, file names,
-// Pacemaker resource names, libreswan ids. Operators grep for these.
+// One place for every name the project writes: conn names, file names and
+// paths, Pacemaker resource names, libreswan ids, certificate names.
+// Operators grep for these.
 // Everything here assumes its inputs already passed the patterns below.
 
 /** Inventory host names: one DNS label (what tripleo-ansible-inventory writes). */
@@ -20,6 +21,8 @@ export const connNames = {
   /** The VIP's end towards one peer: loaded and started only where the VIP is (ocf:tripleo:ipsec). */
   vipToPeer: (vip: string, peerHost: string) => `overcloud-${vip}-vip-tunnel-to-${peerHost}`,
   opportunistic: (network: string, policy: string) => `overcloud-${policy}-${network}`,
+  /** ipsec_clear_hosts inside a network's subnet: a passthrough group beside the opportunistic one. */
+  clear: (network: string) => `overcloud-clear-${network}`,
 };
 
 /** Whether a conn is a VIP tunnel's: a node's own end, or the holder's end towards a peer. */
@@ -39,6 +42,50 @@ export const fileNames = {
    * else never does.
    */
   vipHolderConf: (vip: string) => `${VIP_HOLDER_DIR}/overcloud-${vip}-vip-tunnel.conf`,
+  /** An opportunistic or clear group's conn file; its peers are listed in policies/<conn>. */
+  groupConf: (conn: string) => `${conn}.conf`,
+  /** iptables-restore fragments (--noflush) of our chains, and the nftables table, under nodePaths.firewallDir. */
+  iptables: (family: 4 | 6) => (family === 4 ? 'ipsec.iptables' : 'ipsec.ip6tables'),
+  nftables: 'ipsec.nft',
+  certConf: 'overcloud-cert.conf',
+  certSecrets: 'overcloud-cert.secrets',
+};
+
+/** Paths on a node, relative to its root (apply --root); generate's host trees use the same. */
+export const nodePaths = {
+  ipsecConf: 'etc/ipsec.conf',
+  ipsecSecrets: 'etc/ipsec.secrets',
+  ipsecD: 'etc/ipsec.d',
+  policies: 'etc/ipsec.d/policies',
+  firewallDir: 'etc/tripleo-ipsec',
+  /** Our state on the node: apply's manifest, the certificate bundle. */
+  stateDir: 'var/lib/tripleo-ipsec',
+  manifest: 'var/lib/tripleo-ipsec/manifest.json',
+  /** pluto's NSS database (ipsec_auth=cert imports the node's certificate there). */
+  nssDir: '/var/lib/ipsec/nss',
+};
+
+/** Paths in generate's output directory (besides one tree per host). */
+export const outputPaths = {
+  /** The PSK generate made when none was given, for -e on later runs (0600). */
+  pskFile: 'ipsec-psk.yaml',
+  pacemakerPlan: 'cluster/pacemaker.json',
+  pacemakerScript: 'cluster/pacemaker.sh',
+  summary: 'summary.json',
+  /** The CA generate created (--ca-create), reused by later runs. */
+  caDir: 'ca',
+};
+
+/** Certificates (ipsec_auth=cert): names in pluto's NSS database, the subject peers expect, the bundle's files. */
+export const certNames = {
+  org: 'tripleo-ipsec',
+  caNickname: 'overcloud-ca',
+  nickname: (host: string) => host,
+  subject: (fqdn: string) => `O=tripleo-ipsec,CN=${fqdn}`,
+  p12: (host: string) => `${host}.p12`,
+  cert: (host: string) => `${host}.crt`,
+  caCert: 'overcloud-ca.crt',
+  importScript: 'import-certs.sh',
 };
 
 export const VIP_HOLDER_DIR = 'overcloud-vip-holder';

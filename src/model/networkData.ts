@@ -1,6 +1,6 @@
 // TripleO's network_data.yaml: a list of networks with name, name_lower,
 // vip, enabled, ip_subnet, ipv6_subnet, ipv6.
-import { parse as parseYaml } from 'yaml';
+import { parseYamlText } from './yamlText.js';
 import { InputError, type Problem, show } from './errors.js';
 import { NETWORK_NAME } from './names.js';
 import { parseCidr } from './addresses.js';
@@ -22,7 +22,7 @@ function lowerOf(name: string): string {
 export function parseNetworkData(text: string, file: string, problems: Problem[]): NetworkDataEntry[] {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100 });
+    doc = parseYamlText(text);
   } catch (e) {
     throw new InputError(`${file}: not YAML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }

@@ -1,13 +1,33 @@
 // Which conns and secrets each host gets (pure). Rendering is separate.
 import type { Overcloud, OvercloudNode } from '../model/types.js';
-import { connNames, fileNames, ids, RUN_DIR } from '../model/names.js';
+import { certNames, connNames, fileNames, ids, RUN_DIR } from '../model/names.js';
 import { keyDeriver, type KeyDeriver } from './keys.js';
 import { addressSortKey, inSubnet, parseAddress, parseCidr } from '../model/addresses.js';
 
-/** A libreswan conn: an ordered list of keyword=value pairs. */
+/**
+ * What a conn is for. node-to-node, vip-end (a node's own end of a VIP's
+ * tunnel) and opportunistic/clear are loaded by apply; vip-holder ends only
+ * by the agent, on the node holding the VIP.
+ */
+export type ConnKind = 'node-to-node' | 'vip-end' | 'vip-holder' | 'opportunistic' | 'clear';
+
+/** libreswan's auto= of our conns: what pluto does with a conn once it is loaded. */
+export type ConnAuto = 'add' | 'start' | 'route' | 'ondemand';
+
+/**
+ * The deploy step a conn (and its file) belongs to, as in the heat service
+ * template: 1 node-to-node tunnels and the firewall, 3 the VIPs' tunnels
+ * (after Pacemaker has placed the VIPs).
+ */
+export type DeployStep = 1 | 3;
+
+/** A libreswan conn: an ordered list of keyword=value pairs, then its auto=. */
 export interface Conn {
   name: string;
   comment?: string;
+  kind: ConnKind;
+  step: DeployStep;
+  auto: ConnAuto;
   options: [string, string][];
 }
 
@@ -26,6 +46,10 @@ export type Secret = PskSecret | RsaSecret;
 
 /** One .conf (and optionally .secrets) file in /etc/ipsec.d. */
 export interface ConnFile {
+  /** The step that installs the file, its conns' step (a file holds conns of one step). */
+  step: DeployStep;
+  /** Only the agent loads it (the VIP holder's ends), from etc/ipsec.d/overcloud-vip-holder. */
+  agentOnly?: boolean;
   confName: string;
   secretsName?: string;
   header: string;
@@ -67,15 +91,19 @@ function derive(o: Overcloud): KeyDeriver {
   return d;
 }
 
-function keyFor(o: Overcloud, derived: () => string): string {
-  return o.vars.ipsec_psk_mode === 'shared' ? o.vars.ipsec_psk : derived();
+/**
+ * A PSK secret whose key is derived only when read (rendered): planning
+ * every host for the summary then costs no HKDF.
+ */
+function pskSecret(o: Overcloud, pair: [string, string], derived: () => string): PskSecret {
+  let key: string | undefined;
+  return {
+    ids: pair,
+    get psk() {
+      return (key ??= o.vars.ipsec_psk_mode === 'shared' ? o.vars.ipsec_psk : derived());
+    },
+  };
 }
-
-/** Certificate names: one place for the nickname in NSS and the subject peers expect. */
-export const certNames = {
-  nickname: (host: string) => host,
-  subject: (node: OvercloudNode) => `O=tripleo-ipsec,CN=${node.fqdn}`,
-};
 
 function certAuth(me: OvercloudNode, rightid: string): [string, string][] {
   return [
@@ -127,6 +155,7 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
   const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[network] !== undefined);
   if (!me || peers.length === 0) return undefined;
   return {
+    step: 1,
     confName: fileNames.networkConf(network),
     secretsName: fileNames.networkSecrets(network),
     header: `node-to-node tunnels of ${node.name} on ${network}`,
@@ -134,21 +163,23 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
       const initiator = initiatesTo(me, p.addresses[network]);
       return {
         name: connNames.nodeToNode(network, p.name),
+        kind: 'node-to-node',
+        step: 1,
+        auto: initiator ? 'start' : 'route',
         comment: `${node.name} <-> ${p.name}; ${initiator ? 'this end initiates' : `${p.name} initiates, traffic from here triggers it too`}`,
         options: [
           ['left', me],
           ['right', p.addresses[network]],
-          ...(cert ? [...certAuth(node, certNames.subject(p)), ...esp(o).filter(([k]) => k !== 'authby')] : esp(o)),
+          ...(cert ? [...certAuth(node, certNames.subject(p.fqdn)), ...esp(o).filter(([k]) => k !== 'authby')] : esp(o)),
           ...shunts(o),
           ...DPD,
           // The initiator restarts a dead tunnel; the responder only clears it and
           // keeps its trap policy, so nothing leaves in clear meanwhile.
           ['dpdaction', initiator ? 'restart' : 'clear'],
-          ['auto', initiator ? 'start' : 'route'],
         ],
       } satisfies Conn;
     }),
-    secrets: cert ? [] : peers.map((p) => ({ ids: [me, p.addresses[network]], psk: keyFor(o, () => derive(o).pair(network, me, p.addresses[network])) })),
+    secrets: cert ? [] : peers.map((p) => pskSecret(o, [me, p.addresses[network]], () => derive(o).pair(network, me, p.addresses[network]))),
   };
 }
 
@@ -158,7 +189,7 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
  * The holder speaks IKE and ESP from its own address and carries the VIP as
  * its traffic selector (leftsubnet), so pluto never listens on the VIP: no
  * orientation to redo when it moves, and none of pluto 4.10's aborts on an
- * address that is both the peer and local (FACTS.md). Only the holder
+ * address that is both the peer and local (docs/FACTS.md). Only the holder
  * initiates, so a VIP tunnel never has two initiators; the VIP authenticates
  * as @<vip>vip, each peer as @<host>.<vip>vip, and a new holder's IKE_AUTH
  * replaces the old holder's SA on every peer (uniqueids=yes), which is what
@@ -174,12 +205,16 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
   // The holder needs every peer's key; any other node only its own.
   const keyed = node.pacemaker ? [node, ...peers] : [node];
   files.push({
+    step: 3,
     confName: fileNames.vipConf(vip.name),
     secretsName: fileNames.vipSecrets(vip.name),
     header: `${node.name}'s end of its tunnel with the ${vip.name} VIP ${vip.address} (network ${vip.network}), wherever Pacemaker places it`,
     conns: [
       {
         name: tunnel,
+        kind: 'vip-end',
+        step: 3,
+        auto: 'add',
         comment: `answers the VIP's holder, which always initiates; a new holder's SA replaces the old one's`,
         options: [
           ['left', me],
@@ -191,21 +226,25 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
           ...shunts(o),
           ...DPD,
           ['dpdaction', 'clear'],
-          ['auto', 'add'],
         ],
       },
     ],
     secrets: keyed.map((p) => {
       const addr = p.addresses[vip.network];
-      return { ids: [ids.vip(vip.name), ids.vipPeer(vip.name, p.name)], psk: keyFor(o, () => derive(o).vip(vip.name, vip.address, addr)) };
+      return pskSecret(o, [ids.vip(vip.name), ids.vipPeer(vip.name, p.name)], () => derive(o).vip(vip.name, vip.address, addr));
     }),
   });
   if (node.pacemaker && peers.length) {
     files.push({
+      step: 3,
+      agentOnly: true,
       confName: fileNames.vipHolderConf(vip.name),
       header: `the ${vip.name} VIP's ends while ${node.name} holds ${vip.address}: ocf:tripleo:ipsec links this file into ${RUN_DIR} (which ipsec.conf includes) and starts them; nothing loads it elsewhere`,
       conns: peers.map((p) => ({
         name: connNames.vipToPeer(vip.name, p.name),
+        kind: 'vip-holder',
+        step: 3,
+        auto: 'start',
         comment: `${vip.address} (held here) <-> ${p.name}`,
         options: [
           ['left', me],
@@ -217,7 +256,6 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
           ...shunts(o),
           ...DPD,
           ['dpdaction', 'restart'],
-          ['auto', 'start'],
         ],
       })),
       secrets: [],
@@ -236,11 +274,15 @@ function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): 
   const cidrs = net.subnet ? [net.subnet] : peers.map((p) => `${p.addresses[network]}/${hostLen}`);
   return {
     file: {
-      confName: `${name}.conf`,
+      step: 1,
+      confName: fileNames.groupConf(name),
       header: `opportunistic (authby=null) IPsec of ${node.name} on ${network}; peers are listed in policies/${name}`,
       conns: [
         {
           name,
+          kind: 'opportunistic',
+          step: 1,
+          auto: 'ondemand',
           options: [
             ['left', me],
             ...(o.vars.ipsec_auth === 'cert'
@@ -256,7 +298,6 @@ function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): 
             // answer; private has nothing to fall back to, so it waits for a
             // busy peer (2 s failed one pair in three in the data-plane guest).
             ['retransmit-timeout', o.vars.ipsec_policy === 'private' ? '15s' : '2s'],
-            ['auto', 'ondemand'],
           ],
         },
       ],
@@ -283,8 +324,9 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
   }
   if (o.vars.ipsec_auth === 'cert' && files.length) {
     files.push({
-      confName: 'overcloud-cert.conf',
-      secretsName: 'overcloud-cert.secrets',
+      step: 1,
+      confName: fileNames.certConf,
+      secretsName: fileNames.certSecrets,
       header: `certificate of ${node.name} (nickname ${certNames.nickname(node.name)} in pluto's NSS database)`,
       conns: [],
       secrets: [{ rsa: certNames.nickname(node.name) }],
@@ -300,12 +342,13 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
         const a = parseAddress(h.split('/')[0]);
         return a !== undefined && a.family === net.family && (!subnet || inSubnet(a, subnet));
       });
-      if (!me || inside.length === 0 || !files.some((f) => f.confName === `${connNames.opportunistic(net.name, o.vars.ipsec_policy)}.conf`)) continue;
-      const name = `overcloud-clear-${net.name}`;
+      if (!me || inside.length === 0 || !files.some((f) => f.confName === fileNames.groupConf(connNames.opportunistic(net.name, o.vars.ipsec_policy)))) continue;
+      const name = connNames.clear(net.name);
       files.push({
-        confName: `${name}.conf`,
+        step: 1,
+        confName: fileNames.groupConf(name),
         header: `hosts on ${net.name} that stay in clear (ipsec_clear_hosts); listed in policies/${name}`,
-        conns: [{ name, options: [['left', me], ['right', '%group'], ['type', 'passthrough'], ['authby', 'never'], ['auto', 'ondemand']] }],
+        conns: [{ name, kind: 'clear', step: 1, auto: 'ondemand', options: [['left', me], ['right', '%group'], ['type', 'passthrough'], ['authby', 'never']] }],
         secrets: [],
       });
       policies.push({ name, cidrs: inside.map((h) => (h.includes('/') ? h : `${h}/${net.family === 4 ? 32 : 128}`)) });

@@ -1,29 +1,83 @@
-// All files of one host, as they will sit under the node's root.
+// All files of one host, as they will sit under the node's root. The layout
+// (which files, where, with which mode) comes from the plan alone and is
+// cheap; each file's content is rendered only when it is consumed, so a
+// summary can count files without rendering them.
 import type { OutputFile } from '../model/types.js';
-import type { HostPlan } from '../plan/tunnels.js';
+import type { ConnFile, HostPlan } from '../plan/tunnels.js';
 import { renderConf, renderPolicy, renderSecrets } from './libreswan.js';
 import { renderIptables, renderNftables } from './firewall.js';
+import { certNames, fileNames, nodePaths } from '../model/names.js';
+import { importScript } from '../cert/pki.js';
 
-export const IPSEC_D = 'etc/ipsec.d';
-export const FIREWALL_DIR = 'etc/tripleo-ipsec';
+/** A host's certificate files: issued by the cluster CA, or read from the bundle generate made. */
+export interface HostCertificate {
+  nickname: string;
+  p12: Buffer;
+  certPem: string;
+  caCertPem: string;
+}
 
-export function renderHostFiles(plan: HostPlan, opts: { firewall: boolean }): OutputFile[] {
-  const files: OutputFile[] = [];
+export interface HostTreeOptions {
+  firewall: boolean;
+  /** ipsec_auth=cert: this host's certificate, made when the files are consumed (issuing runs openssl). */
+  certificate?: () => HostCertificate;
+}
+
+export interface PlannedFile {
+  path: string;
+  mode: number;
+  content: () => string | Buffer;
+}
+
+/** Where a conn file of the plan sits on the node. */
+export function confPathOf(f: ConnFile): string {
+  return `${nodePaths.ipsecD}/${f.confName}`;
+}
+
+export function secretsPathOf(f: ConnFile): string | undefined {
+  return f.secretsName && f.secrets.length ? `${nodePaths.ipsecD}/${f.secretsName}` : undefined;
+}
+
+function once<T>(fn: () => T): () => T {
+  let v: { value: T } | undefined;
+  return () => (v ??= { value: fn() }).value;
+}
+
+export function hostFileLayout(plan: HostPlan, opts: HostTreeOptions): PlannedFile[] {
+  const files: PlannedFile[] = [];
   for (const f of plan.files) {
-    if (f.conns.length) files.push({ path: `${IPSEC_D}/${f.confName}`, mode: 0o640, content: renderConf(f) });
-    if (f.secretsName && f.secrets.length) {
-      files.push({ path: `${IPSEC_D}/${f.secretsName}`, mode: 0o600, content: renderSecrets(f) });
-    }
+    if (f.conns.length) files.push({ path: confPathOf(f), mode: 0o640, content: () => renderConf(f) });
+    const secrets = secretsPathOf(f);
+    if (secrets) files.push({ path: secrets, mode: 0o600, content: () => renderSecrets(f) });
   }
-  for (const p of plan.policies) files.push({ path: `${IPSEC_D}/policies/${p.name}`, mode: 0o640, content: renderPolicy(p) });
+  for (const p of plan.policies) files.push({ path: `${nodePaths.policies}/${p.name}`, mode: 0o640, content: () => renderPolicy(p) });
   if (opts.firewall && plan.firewallSources.length) {
-    if (plan.firewallSources.some((s) => s.family === 4)) {
-      files.push({ path: `${FIREWALL_DIR}/ipsec.iptables`, mode: 0o640, content: renderIptables(plan, 4) });
+    for (const family of [4, 6] as const) {
+      if (plan.firewallSources.some((s) => s.family === family)) {
+        files.push({ path: `${nodePaths.firewallDir}/${fileNames.iptables(family)}`, mode: 0o640, content: () => renderIptables(plan, family) });
+      }
     }
-    if (plan.firewallSources.some((s) => s.family === 6)) {
-      files.push({ path: `${FIREWALL_DIR}/ipsec.ip6tables`, mode: 0o640, content: renderIptables(plan, 6) });
-    }
-    files.push({ path: `${FIREWALL_DIR}/ipsec.nft`, mode: 0o640, content: renderNftables(plan) });
+    files.push({ path: `${nodePaths.firewallDir}/${fileNames.nftables}`, mode: 0o640, content: () => renderNftables(plan) });
+  }
+  if (opts.certificate) {
+    const cert = once(opts.certificate);
+    const dir = nodePaths.stateDir;
+    const host = plan.node.name;
+    files.push(
+      { path: `${dir}/${certNames.p12(host)}`, mode: 0o600, content: () => cert().p12 },
+      { path: `${dir}/${certNames.cert(host)}`, mode: 0o644, content: () => cert().certPem },
+      { path: `${dir}/${certNames.caCert}`, mode: 0o644, content: () => cert().caCertPem },
+      { path: `${dir}/${certNames.importScript}`, mode: 0o700, content: () => importScript(cert().nickname, certNames.p12(host), certNames.caCert) },
+    );
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+export function materialize(f: PlannedFile): OutputFile {
+  const c = f.content();
+  return typeof c === 'string' ? { path: f.path, mode: f.mode, content: c } : { path: f.path, mode: f.mode, content: '', bytes: c };
+}
+
+export function renderHostFiles(plan: HostPlan, opts: HostTreeOptions): OutputFile[] {
+  return hostFileLayout(plan, opts).map(materialize);
 }

@@ -9,8 +9,6 @@ const KEYWORD = /^[a-z][a-z0-9-]*$/;
 const VALUE = /^[A-Za-z0-9@%_.:/,+;=-]+$/;
 const ID = /^(?:@[A-Za-z0-9_.-]+|[0-9A-Fa-f.:]+)$/;
 
-export { RenderError };
-
 function token(kind: string, v: string, re: RegExp): string {
   if (!re.test(v)) throw new RenderError(`refusing to render ${kind} ${JSON.stringify(v)}`);
   return v;
@@ -20,6 +18,7 @@ export function renderConn(c: Conn): string {
   const lines = [`conn ${token('conn name', c.name, CONN_NAME)}`];
   if (c.comment) lines.unshift(`# ${c.comment.replace(/[\r\n]/g, ' ')}`);
   for (const [k, v] of c.options) lines.push(`\t${token('keyword', k, KEYWORD)}=${token(`value of ${k}`, v, VALUE)}`);
+  lines.push(`\tauto=${token('value of auto', c.auto, VALUE)}`);
   return lines.join('\n');
 }
 

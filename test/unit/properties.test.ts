@@ -5,13 +5,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError, ValidationError } from '../../src/model/errors.js';
+import { InputError, RenderError, ValidationError } from '../../src/model/errors.js';
 import { parseInventoryText } from '../../src/model/inventory.js';
 import { parseNetworkData } from '../../src/model/networkData.js';
 import { resolveIpsecVars } from '../../src/model/ipsecVars.js';
-import { parsePlutoStatus, StatusParseError } from '../../src/libreswan/status.js';
+import { parsePlutoStatus, StatusParseError } from '../../src/libreswan/whackStatus.js';
 import { CrmMonParseError, parseCrmMon } from '../../src/pacemaker/crmMon.js';
-import { RenderError, renderConn, renderSecret } from '../../src/render/libreswan.js';
+import { renderConn, renderSecret } from '../../src/render/libreswan.js';
 import { generateFrom, small, TEST_PSK } from '../helpers/inputs.js';
 
 const FIX = join(__dirname, '..', 'fixtures');
@@ -68,7 +68,7 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), fc.string(), (name, key, value) => {
         try {
-          const out = renderConn({ name, options: [[key, value]] });
+          const out = renderConn({ name, kind: 'node-to-node', step: 1, auto: 'start', options: [[key, value]] });
           return out.split('\n').every((l) => CONF_LINE.test(l));
         } catch (e) {
           return e instanceof RenderError;

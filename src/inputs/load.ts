@@ -1,0 +1,129 @@
+// The input edge of every command that works from a TripleO deployment's
+// files (generate, apply, heat-env): read and parse them, layer IpsecVars,
+// and, once the Overcloud is known to be valid, the key material: the PSK
+// (given, kept from an earlier run, or new) and the certificates' CA or
+// bundle. What comes after works on values only.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { caExistsIn, createCa, type Ca } from '../cert/pki.js';
+import { InputError, type Problem, ValidationError } from '../model/errors.js';
+import { parseInventoryText, type Inventory } from '../model/inventory.js';
+import { type AlgorithmChecker, resolveIpsecVars, varLayers } from '../model/ipsecVars.js';
+import { certNames, outputPaths } from '../model/names.js';
+import { parseNetworkData, type NetworkDataEntry } from '../model/networkData.js';
+import type { IpsecVars, Overcloud } from '../model/types.js';
+import { newPsk, pskOfEarlierFile } from '../secrets/psk.js';
+import { readInputBytes, readInputFile, readYamlInput } from './read.js';
+
+export interface VarsOptions {
+  /** Heat environments with parameter_defaults.IpsecVars, later wins. */
+  envPaths: string[];
+  /** IpsecVars key=value, over every environment. */
+  sets: string[];
+  checkAlgorithm?: AlgorithmChecker;
+}
+
+export interface InputOptions extends VarsOptions {
+  inventoryPath: string;
+  networkDataPath?: string;
+}
+
+export type UnkeyedVars = Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string };
+
+export interface Inputs {
+  inventory: Inventory;
+  /** undefined when no network_data.yaml was given. */
+  networkData?: NetworkDataEntry[];
+  vars: UnkeyedVars;
+  /** Whether an environment or --set gave ipsec_psk. */
+  pskGiven: boolean;
+}
+
+/** IpsecVars from environments and --set, validated; every problem at once. */
+export function loadVars(o: VarsOptions, problems: Problem[]): { vars: UnkeyedVars; pskGiven: boolean } {
+  const environments = o.envPaths.map((path) => ({ path, doc: readYamlInput(path, 'heat environment') }));
+  const layers = varLayers(environments, o.sets, problems);
+  return { vars: resolveIpsecVars(layers, problems, o.checkAlgorithm), pskGiven: layers.some((l) => 'ipsec_psk' in l) };
+}
+
+/** Every input file, parsed; a ValidationError carries every problem found. */
+export function loadInputs(o: InputOptions): Inputs {
+  const problems: Problem[] = [];
+  const inventory = parseInventoryText(readInputFile(o.inventoryPath, 'inventory'), o.inventoryPath);
+  const networkData = o.networkDataPath ? parseNetworkData(readInputFile(o.networkDataPath, 'network data'), o.networkDataPath, problems) : undefined;
+  const { vars, pskGiven } = loadVars(o, problems);
+  if (problems.length) throw new ValidationError(problems);
+  return { inventory, networkData, vars, pskGiven };
+}
+
+export interface KeyOptions {
+  /** generate's output directory: a PSK and a CA an earlier run made there are reused. */
+  outDir: string;
+  /** ipsec_auth=cert: the cluster CA (PEM files), or create one (kept in outDir/ca). */
+  caCert?: string;
+  caKey?: string;
+  caCreate?: boolean;
+  /**
+   * ipsec_auth=cert on a node (apply): the host's bundle generate wrote (its
+   * var/lib/tripleo-ipsec directory), used instead of issuing: the CA key
+   * stays with the operator.
+   */
+  certBundleDir?: string;
+}
+
+/** One host's certificate files as generate wrote them. */
+export interface CertBundle {
+  p12: Buffer;
+  certPem: string;
+  caCertPem: string;
+}
+
+export type Certificates =
+  | { from: 'ca'; ca: Ca; caSource: 'given' | 'kept' | 'created' }
+  | { from: 'bundle'; bundles: Map<string, CertBundle> };
+
+export interface KeyMaterial {
+  psk: 'given' | 'generated' | 'reused';
+  certificates?: Certificates;
+}
+
+/**
+ * The PSK and the certificates' source, for an Overcloud already validated
+ * (nothing is created for a run that would fail): sets overcloud.vars.ipsec_psk
+ * when it was not given.
+ */
+export function loadKeyMaterial(o: KeyOptions, overcloud: Overcloud, pskGiven: boolean, hosts: string[]): KeyMaterial {
+  let psk: KeyMaterial['psk'] = 'given';
+  // Opportunistic mode keys nothing by PSK.
+  if (!pskGiven && !overcloud.vars.use_opportunistic_ipsec) {
+    const kept = join(o.outDir, outputPaths.pskFile);
+    const reused = existsSync(kept) ? pskOfEarlierFile(readYamlInput(kept, 'generated PSK file'), kept) : undefined;
+    overcloud.vars.ipsec_psk = reused ?? newPsk();
+    psk = reused ? 'reused' : 'generated';
+  }
+  if (overcloud.vars.ipsec_auth !== 'cert') return { psk };
+  if (o.certBundleDir) {
+    const dir = o.certBundleDir;
+    const bundles = new Map<string, CertBundle>();
+    for (const h of hosts) {
+      bundles.set(h, {
+        p12: readInputBytes(join(dir, certNames.p12(h)), 'certificate bundle file'),
+        certPem: readInputFile(join(dir, certNames.cert(h)), 'certificate bundle file'),
+        caCertPem: readInputFile(join(dir, certNames.caCert), 'certificate bundle file'),
+      });
+    }
+    return { psk, certificates: { from: 'bundle', bundles } };
+  }
+  const keptCa = join(o.outDir, outputPaths.caDir);
+  if (o.caCert || o.caKey) {
+    if (!o.caCert || !o.caKey) throw new InputError('--ca-cert and --ca-key go together');
+    const ca = { certPem: readInputFile(o.caCert, 'CA certificate'), keyPem: readInputFile(o.caKey, 'CA key') };
+    return { psk, certificates: { from: 'ca', ca, caSource: 'given' } };
+  }
+  if (caExistsIn(keptCa)) {
+    const ca = { certPem: readInputFile(join(keptCa, 'ca.crt'), 'CA certificate'), keyPem: readInputFile(join(keptCa, 'ca.key'), 'CA key') };
+    return { psk, certificates: { from: 'ca', ca, caSource: 'kept' } };
+  }
+  if (o.caCreate) return { psk, certificates: { from: 'ca', ca: createCa(), caSource: 'created' } };
+  throw new InputError('ipsec_auth=cert needs the cluster CA: --ca-cert FILE --ca-key FILE, or --ca-create');
+}
