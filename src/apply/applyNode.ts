@@ -1,0 +1,290 @@
+// What a deploy step runs on one node: that node's files in place (only what
+// changed, atomically, with the right modes), ipsec.conf/ipsec.secrets
+// including them, pluto reconciled with the plan (one status query, then
+// only the changes), the firewall chain, and on the bootstrap node the
+// Pacemaker plan. A manifest records what we created, so a second run
+// changes nothing and --uninstall removes exactly that.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs';
+import { makeDirs } from '../output/makeDirs.js';
+import { join, resolve } from 'node:path';
+import { generate, type GenerateOptions } from '../generate.js';
+import { EnvironmentError, InputError } from '../model/errors.js';
+import { certNames, fileNames, FILE_PREFIX, nodePaths, RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
+import type { OutputFile } from '../model/types.js';
+import type { DeployStep, HostPlan } from '../plan/tunnels.js';
+import { confPathOf, secretsPathOf } from '../render/hostTree.js';
+import { replaceFileAtomically } from '../output/atomicTree.js';
+import { PlutoClient } from '../libreswan/plutoClient.js';
+import { runCommand } from '../system/command.js';
+import { withOurConfSettings, withOurSecretsInclude, withoutOurSettings } from './ipsecConf.js';
+import { chainRules, installChain, jumpPresent, removeChain, type Family } from './firewall.js';
+import { readManifest, writeManifest, type Manifest } from './manifest.js';
+import { connDigest, plutoChanges, type PlutoChange, type WantedConn } from './reconcile.js';
+import { applyPlan, removePlan } from '../pacemaker/cibUpdate.js';
+
+export interface ApplyNodeOptions extends Omit<GenerateOptions, 'hosts' | 'outDir'> {
+  host: string;
+  root: string;
+  step?: DeployStep;
+  uninstall: boolean;
+  upgrade: boolean;
+  ctlsocket: string;
+  /** Apply the Pacemaker plan when this node is the bootstrap node (step 3 or no step). */
+  pacemaker: boolean;
+  /** Bootstrap node name; default: the first pacemaker node. */
+  bootstrapNode?: string;
+  /** pluto's NSS database, where ipsec_auth=cert imports the node's certificate. */
+  nssdir?: string;
+}
+
+export interface ApplyNodeReport {
+  changes: string[];
+  pluto: string[];
+  /** pluto was not running: files only */
+  plutoSkipped: boolean;
+}
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+
+function readBytes(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function readIf(path: string): string | undefined {
+  return readBytes(path)?.toString('utf8');
+}
+
+/** Whether a file's bytes are exactly what we would write. */
+function sameAs(f: OutputFile, have: Buffer | undefined): boolean {
+  return have !== undefined && have.equals(f.bytes ?? Buffer.from(f.content, 'utf8'));
+}
+
+/** The deploy step of each of the host's files: its conn file's, else 1 (firewall, policies, certificate). */
+function stepsOfFiles(plan: HostPlan): Map<string, DeployStep> {
+  const steps = new Map<string, DeployStep>();
+  for (const f of plan.files) {
+    steps.set(confPathOf(f), f.step);
+    const s = secretsPathOf(f);
+    if (s) steps.set(s, f.step);
+  }
+  return steps;
+}
+
+/** Every conn of the plan with the file pluto loads it from. */
+function wantedConns(plan: HostPlan, root: string): WantedConn[] {
+  return plan.files.flatMap((f) => f.conns.map((conn) => ({ conn, file: join(root, confPathOf(f)), agentOnly: f.agentOnly === true })));
+}
+
+async function runPlutoChange(pluto: PlutoClient, c: PlutoChange): Promise<string> {
+  switch (c.op) {
+    case 'add':
+      return pluto.add(c.file, c.name);
+    case 'replace':
+      return pluto.replace(c.file, c.name);
+    case 'initiate':
+      return pluto.initiate(c.name);
+    case 'route':
+      return pluto.route(c.name);
+    case 'delete':
+      return pluto.delete(c.name);
+  }
+}
+
+export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
+  const root = resolve(o.root);
+  const pluto = new PlutoClient(o.ctlsocket);
+  const report: ApplyNodeReport = { changes: [], pluto: [], plutoSkipped: !pluto.running() };
+  const manifest = readManifest(root);
+  if (o.uninstall) return uninstall(o, root, manifest, pluto, report);
+
+  // 1. Everything this node should have, validated before anything is touched.
+  const r = generate({ ...o, hosts: [o.host], outDir: join(root, nodePaths.stateDir) });
+  if (r.psk !== 'given' && !r.overcloud.vars.use_opportunistic_ipsec) {
+    throw new InputError('apply needs ipsec_psk from an environment (every node must hold the same key): pass the file generate or heat-env wrote with -e');
+  }
+  const plan = r.planOf(o.host);
+  const all = r.hostFiles(o.host);
+  const steps: DeployStep[] = o.step === undefined ? [1, 3] : [o.step];
+  const stepOf = stepsOfFiles(plan);
+  const wanted = all.filter((f) => steps.includes(stepOf.get(f.path) ?? 1));
+  const desiredPaths = new Set(all.map((f) => f.path));
+  const firewallOn = !r.overcloud.vars.ipsec_skip_firewall_rules;
+
+  // 2. Refuse to overwrite what is not ours, unless upgrading. Each file is read once.
+  const ours = manifest?.files ?? {};
+  const current = new Map(wanted.map((f) => [f.path, readBytes(join(root, f.path))]));
+  const foreign = wanted.filter((f) => current.get(f.path) !== undefined && !(f.path in ours) && !sameAs(f, current.get(f.path))).map((f) => f.path);
+  const ipsecD = join(root, nodePaths.ipsecD);
+  const legacy = o.upgrade
+    ? (existsSync(ipsecD) ? readdirSync(ipsecD) : [])
+        .map((n) => `${nodePaths.ipsecD}/${n}`)
+        .filter((p) => p.slice(nodePaths.ipsecD.length + 1).startsWith(FILE_PREFIX) && !desiredPaths.has(p) && !(p in ours) && statSync(join(root, p)).isFile())
+    : [];
+  if (foreign.length && !o.upgrade) {
+    throw new InputError(`${foreign.join(', ')} exist(s) under ${root} and was not written by tripleo-ipsec; rerun with --upgrade to replace`);
+  }
+
+  // 3. Files: write what changed, remove what we wrote earlier and no longer want.
+  const changedFiles = new Set<string>();
+  for (const f of wanted) {
+    const p = join(root, f.path);
+    const have = current.get(f.path);
+    if (sameAs(f, have) && (statSync(p).mode & 0o777) === f.mode) continue;
+    replaceFileAtomically(p, f.bytes ?? f.content, f.mode);
+    changedFiles.add(f.path);
+    report.changes.push(`${have === undefined ? 'wrote' : 'updated'} ${f.path}`);
+  }
+  for (const p of [...Object.keys(ours).filter((x) => !desiredPaths.has(x)), ...legacy]) {
+    rmSync(join(root, p), { force: true });
+    changedFiles.add(p);
+    report.changes.push(`removed ${p}`);
+  }
+
+  // 3b. Certificates: import into pluto's NSS database when the bundle changed (or was never imported).
+  const p12 = all.find((f) => f.path === `${nodePaths.stateDir}/${certNames.p12(o.host)}`);
+  if (p12 && (changedFiles.has(p12.path) || !manifest?.files[p12.path])) {
+    const nssdir = o.nssdir ?? nodePaths.nssDir;
+    const c = { what: `importing the certificate into ${nssdir}`, argv: ['bash', join(root, nodePaths.stateDir, certNames.importScript), nssdir], timeoutMs: 120_000 };
+    const x = await runCommand(c);
+    if (x.exitCode !== 0) throw new EnvironmentError(`${c.what} failed: ${(x.stderr || x.stdout).trim().split('\n').slice(-1)[0]}`);
+    report.changes.push(`imported ${certNames.p12(o.host)} and the cluster CA into ${nssdir}`);
+  }
+
+  // 4. ipsec.conf / ipsec.secrets include our files (and uniqueids=yes).
+  const confPath = join(root, nodePaths.ipsecConf);
+  const secretsPath = join(root, nodePaths.ipsecSecrets);
+  const conf = readIf(confPath);
+  const secrets = readIf(secretsPath);
+  // Our conn files, and the holder files the agent links into RUN_DIR on the node holding each VIP.
+  const runDir = join(root, RUN_DIR.slice(1));
+  makeDirs(runDir, 0o700);
+  const newConf = withOurConfSettings(conf ?? '', [join(ipsecD, '*.conf'), join(runDir, '*.conf')]);
+  const newSecrets = withOurSecretsInclude(secrets ?? '', join(ipsecD, '*.secrets'));
+  if (newConf !== conf) {
+    replaceFileAtomically(confPath, newConf, conf === undefined ? 0o644 : statSync(confPath).mode & 0o777);
+    report.changes.push(`${conf === undefined ? 'wrote' : 'edited'} ${nodePaths.ipsecConf}`);
+  }
+  if (newSecrets !== secrets) {
+    replaceFileAtomically(secretsPath, newSecrets, 0o600);
+    report.changes.push(`${secrets === undefined ? 'wrote' : 'edited'} ${nodePaths.ipsecSecrets}`);
+  }
+
+  // 5. pluto: the plan against what it has loaded (one status query), so a pluto that lost conns is repaired.
+  const planned = wantedConns(plan, root);
+  const digests: Record<string, string> = {};
+  for (const w of planned) {
+    const before = manifest?.conns?.[w.conn.name];
+    digests[w.conn.name] = steps.includes(w.conn.step) ? connDigest(w.conn) : before ?? connDigest(w.conn);
+  }
+  if (!report.plutoSkipped) {
+    const secretsChanged = [...changedFiles].some((p) => p.endsWith('.secrets'));
+    // Secrets first: a conn added or replaced below authenticates with the new keys.
+    if (secretsChanged) report.pluto.push(await pluto.rereadSecrets());
+    const changes = plutoChanges({
+      planned,
+      steps,
+      status: await pluto.status(),
+      previous: manifest?.conns,
+      changedFiles: new Set([...changedFiles].map((p) => join(root, p))),
+    });
+    if (changes.some((c) => c.op === 'add' || c.op === 'replace')) report.pluto.push(await pluto.listen());
+    for (const c of changes) report.pluto.push(await runPlutoChange(pluto, c));
+  }
+
+  // 6. Firewall chain, when its file changed or the chain or its jump is missing.
+  const firewall: Family[] = [];
+  if (firewallOn && steps.includes(1)) {
+    for (const family of [4, 6] as const) {
+      const f = all.find((x) => x.path === `${nodePaths.firewallDir}/${fileNames.iptables(family)}`);
+      if (!f) continue;
+      firewall.push(family);
+      const need = changedFiles.has(f.path) || (await chainRules(family)) === undefined || !(await jumpPresent(family));
+      if (need) {
+        await installChain(family, f.content);
+        report.changes.push(`installed ${family === 4 ? 'iptables' : 'ip6tables'} chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT`);
+      }
+    }
+  } else if (manifest) firewall.push(...manifest.firewall);
+
+  // 7. Pacemaker, once per cluster, from the bootstrap node at step 3.
+  const pacemakerHosts = r.overcloud.nodes.filter((n) => n.pacemaker).map((n) => n.name).sort();
+  let pacemaker = manifest?.pacemaker ?? false;
+  if (o.pacemaker && steps.includes(3) && r.pacemaker.resources.length && (o.bootstrapNode ?? pacemakerHosts[0]) === o.host) {
+    const p = await applyPlan(r.pacemaker);
+    report.changes.push(...p.changes.map((c) => `pacemaker: ${c}`));
+    pacemaker = true;
+  }
+
+  // 8. The manifest: what we own now. Every wanted file now holds what we want; the other step's files are ours where they still match.
+  const files: Record<string, string> = {};
+  const inWanted = new Set(wanted.map((f) => f.path));
+  for (const f of all) if (inWanted.has(f.path) || sameAs(f, readBytes(join(root, f.path)))) files[f.path] = sha(f.bytes ?? f.content);
+  writeManifest(root, {
+    version: 2,
+    host: o.host,
+    files,
+    conns: digests,
+    createdConf: manifest?.createdConf ?? conf === undefined,
+    createdSecrets: manifest?.createdSecrets ?? secrets === undefined,
+    firewall,
+    pacemaker,
+  });
+  return report;
+}
+
+async function uninstall(o: ApplyNodeOptions, root: string, manifest: Manifest | undefined, pluto: PlutoClient, report: ApplyNodeReport): Promise<ApplyNodeReport> {
+  if (!manifest) {
+    report.changes.push('nothing to uninstall: no manifest');
+    return report;
+  }
+  if (!report.plutoSkipped) {
+    // Ours: what the manifest recorded; before manifests recorded conns, every overcloud- conn.
+    const ours = (name: string) => (manifest.conns ? name in manifest.conns : name.startsWith(FILE_PREFIX));
+    for (const name of [...(await pluto.status()).conns.keys()].filter((n) => !n.includes('#') && ours(n)).sort()) {
+      report.pluto.push(await pluto.delete(name));
+    }
+  }
+  for (const p of Object.keys(manifest.files)) {
+    if (existsSync(join(root, p))) {
+      rmSync(join(root, p));
+      report.changes.push(`removed ${p}`);
+    }
+  }
+  for (const [path, created] of [[nodePaths.ipsecConf, manifest.createdConf], [nodePaths.ipsecSecrets, manifest.createdSecrets]] as const) {
+    const full = join(root, path);
+    const text = readIf(full);
+    if (text === undefined) continue;
+    if (created) {
+      rmSync(full);
+      report.changes.push(`removed ${path}`);
+    } else {
+      const restored = withoutOurSettings(text);
+      if (restored !== text) {
+        replaceFileAtomically(full, restored, statSync(full).mode & 0o777);
+        report.changes.push(`restored ${path}`);
+      }
+    }
+  }
+  if (!report.plutoSkipped) report.pluto.push(await pluto.rereadSecrets());
+  for (const f of manifest.firewall) if (await removeChain(f)) report.changes.push(`removed ${f === 4 ? 'iptables' : 'ip6tables'} chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT`);
+  if (manifest.pacemaker && o.pacemaker) {
+    const r = generate({ ...o, hosts: [o.host], outDir: join(root, nodePaths.stateDir) });
+    const p = await removePlan(r.pacemaker);
+    report.changes.push(...p.changes.map((c) => `pacemaker: ${c}`));
+  }
+  rmSync(join(root, nodePaths.manifest), { force: true });
+  // Directories we made, if they are now empty (never the operator's).
+  for (const d of [nodePaths.firewallDir, nodePaths.stateDir, `${nodePaths.ipsecD}/${VIP_HOLDER_DIR}`, RUN_DIR.slice(1)]) {
+    try {
+      rmdirSync(join(root, d));
+    } catch {
+      /* not empty or not there */
+    }
+  }
+  return report;
+}
