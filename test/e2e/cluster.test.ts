@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/generate.js';
 import { writeTreeAtomically } from '../../src/output/atomicTree.js';
-import { parsePlutoStatus, type PlutoStatus } from '../../src/libreswan/status.js';
-import type { StatusReport } from '../../src/status.js';
+import { parsePlutoStatus, type PlutoStatus } from '../../src/libreswan/whackStatus.js';
+import type { StatusReport } from '../../src/status/statusReport.js';
 import { parseCrmMon } from '../../src/pacemaker/crmMon.js';
 import { Lab, sh } from '../helpers/netns.js';
 import { alive, startPluto, stopPluto, whack, type Pluto } from '../helpers/pluto.js';
@@ -410,7 +410,7 @@ describe('e2e: every node keeps its tunnel with the VIP\'s holder through every 
         const crashed = node(old);
         const since = Date.now();
         process.kill(crashed.corosyncPid!, 'SIGKILL');
-        // Unfenced, the crashed node keeps its VIP and its pluto (FACTS.md): split brain, which is what fencing is for.
+        // Unfenced, the crashed node keeps its VIP and its pluto (docs/FACTS.md): split brain, which is what fencing is for.
         const survivors = ALL.filter((h) => h !== old);
         await handover('holder crash, no fencing', old, since, survivors, 'as a move once the survivors start the VIP; the crashed node still holds the VIP as well (no fencing)');
         expect(plutoAlive(old)).toBe(true);

@@ -10,7 +10,7 @@ import { parse, stringify } from 'yaml';
 import { generate, type GenerateResult } from '../../src/generate.js';
 import { writeTreeAtomically } from '../../src/output/atomicTree.js';
 import { checkEsp } from '../../src/libreswan/algparse.js';
-import { parsePlutoStatus, type PlutoStatus } from '../../src/libreswan/status.js';
+import { parsePlutoStatus, type PlutoStatus } from '../../src/libreswan/whackStatus.js';
 import { connNames } from '../../src/model/names.js';
 import type { Overcloud } from '../../src/model/types.js';
 import { inSubnet, parseAddress, parseCidr } from '../../src/model/addresses.js';

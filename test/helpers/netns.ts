@@ -106,7 +106,7 @@ export class Lab {
   }
 }
 
-/** Whether this kernel can install ESP states (FACTS.md: often it cannot). */
+/** Whether this kernel can install ESP states (docs/FACTS.md: this machine's cannot). */
 export function kernelSupportsEsp(): boolean {
   const ns = `tiesp${process.pid}x${counter++}`;
   sh('ip', ['netns', 'add', ns]);

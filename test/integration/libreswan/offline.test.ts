@@ -3,11 +3,11 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeTreeAtomically } from '../../src/output/atomicTree.js';
-import { checkconfigIpsecDir } from '../../src/libreswan/checkconfig.js';
-import { algparseEsp } from '../../src/libreswan/algparse.js';
-import { checkEspBuiltin, lacksConfidentiality } from '../../src/libreswan/algorithms.js';
-import { generateFrom, scratchDir, small, TEST_PSK } from '../helpers/inputs.js';
+import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { checkconfigIpsecDir } from '../../../src/libreswan/checkconfig.js';
+import { algparseEsp } from '../../../src/libreswan/algparse.js';
+import { checkEspBuiltin, lacksConfidentiality } from '../../../src/libreswan/algorithms.js';
+import { generateFrom, scratchDir, small, TEST_PSK } from '../../helpers/inputs.js';
 
 const variants: [string, Record<string, unknown>][] = [
   ['PSK mesh, private', { ipsec_psk: TEST_PSK }],

@@ -1,10 +1,10 @@
 // The CLI's tables: every column as wide as its longest cell, so a long
 // node name keeps its row in line.
 import { describe, expect, it } from 'vitest';
-import { generateSummary } from '../../src/cli/report.js';
-import { columns } from '../../src/output/table.js';
-import { renderStatus, type StatusReport } from '../../src/status.js';
-import { generateFrom, small } from '../helpers/inputs.js';
+import { generateSummary } from '../../../src/cli/generateSummary.js';
+import { columns } from '../../../src/output/table.js';
+import { renderStatus, type StatusReport } from '../../../src/status/statusReport.js';
+import { generateFrom, small } from '../../helpers/inputs.js';
 
 const LONG = 'overcloud-controller-0.rack4.example.com';
 

@@ -6,13 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../../src/generate.js';
-import { writeTreeAtomically } from '../../src/output/atomicTree.js';
-import { connsWithIkeSa, parsePlutoStatus } from '../../src/libreswan/status.js';
-import { Lab } from '../helpers/netns.js';
-import { plutoLog, startPluto, waitFor, whack, type Pluto } from '../helpers/pluto.js';
-import { scratchDir, writeInputs } from '../helpers/inputs.js';
-import { checkconfigIpsecDir } from '../../src/libreswan/checkconfig.js';
+import { generate } from '../../../src/generate.js';
+import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
+import { Lab } from '../../helpers/netns.js';
+import { plutoLog, startPluto, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
+import { scratchDir, writeInputs } from '../../helpers/inputs.js';
+import { checkconfigIpsecDir } from '../../../src/libreswan/checkconfig.js';
 
 const HOSTS = { 'overcloud-novacompute-0': '192.0.2.20', 'overcloud-novacompute-1': '192.0.2.21', 'overcloud-novacompute-2': '192.0.2.22' } as const;
 type Host = keyof typeof HOSTS;
@@ -111,7 +111,7 @@ describe('certificate authentication with real libreswan', () => {
     const opts = writeInputs(dir, { inventory, networkData, env: { parameter_defaults: { IpsecVars: { ipsec_auth: 'cert', ipsec_configure_vips: false, ipsec_psk: 'apply-psk-0123456789abcdefghijklmnopqrstuv' } } } });
     const root = join(s.dir, 'apply-root');
     const nss = join(s.dir, 'apply-nss');
-    const cli = (extra: string[] = []) => spawnSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'tripleo-ipsec'), 'apply', '-i', opts.inventoryPath, '-e', opts.envPaths[0], '--host', A,
+    const cli = (extra: string[] = []) => spawnSync(process.execPath, [join(__dirname, '..', '..', '..', 'bin', 'tripleo-ipsec'), 'apply', '-i', opts.inventoryPath, '-e', opts.envPaths[0], '--host', A,
       '--root', root, '--ctlsocket', join(s.dir, 'no-pluto.ctl'), '--nssdir', nss, '--set', 'ipsec_skip_firewall_rules=true', ...extra], { encoding: 'utf8' });
     // The CA key stays with the operator: without the host's bundle from generate, apply refuses.
     const refused = cli();

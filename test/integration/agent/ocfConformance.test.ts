@@ -5,18 +5,18 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../../src/generate.js';
-import { writeTreeAtomically } from '../../src/output/atomicTree.js';
-import { Lab } from '../helpers/netns.js';
-import { alive, startPluto, type Pluto } from '../helpers/pluto.js';
-import { AGENT, runAgent } from '../helpers/agent.js';
-import { scratchDir, TEST_PSK } from '../helpers/inputs.js';
+import { generate } from '../../../src/generate.js';
+import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { Lab } from '../../helpers/netns.js';
+import { alive, startPluto, type Pluto } from '../../helpers/pluto.js';
+import { AGENT, runAgent } from '../../helpers/agent.js';
+import { scratchDir, TEST_PSK } from '../../helpers/inputs.js';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 
-const SAMPLE = join(__dirname, '..', '..', 'examples', 'sample-overcloud');
+const SAMPLE = join(__dirname, '..', '..', '..', 'examples', 'sample-overcloud');
 const INSTALLED = '/usr/lib/ocf/resource.d/tripleo/ipsec';
-const RNG = join(__dirname, '..', 'fixtures', 'ocf', 'ra-api-1.1.rng');
+const RNG = join(__dirname, '..', '..', 'fixtures', 'ocf', 'ra-api-1.1.rng');
 const HOLDER = 'overcloud-controller-0';
 
 function run(cmd: string, args: string[], input?: string) {
@@ -50,7 +50,7 @@ describe('OCF conformance of agents/ipsec', () => {
       copyFileSync(INSTALLED, backup);
     }
     mkdirSync('/usr/lib/ocf/resource.d/tripleo', { recursive: true });
-    expect(run(process.execPath, [join(__dirname, '..', '..', 'bin', 'tripleo-ipsec'), 'install-agent']).code).toBe(0);
+    expect(run(process.execPath, [join(__dirname, '..', '..', '..', 'bin', 'tripleo-ipsec'), 'install-agent']).code).toBe(0);
   }, 60_000);
 
   afterAll(() => {

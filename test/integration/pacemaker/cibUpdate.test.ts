@@ -5,10 +5,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPlan, removePlan } from '../../src/pacemaker/apply.js';
-import { parseCib } from '../../src/pacemaker/cib.js';
-import { generateFrom, scratchDir, small } from '../helpers/inputs.js';
-import { installAgentForTest } from '../helpers/installedAgent.js';
+import { applyPlan, removePlan } from '../../../src/pacemaker/cibUpdate.js';
+import { parseCib } from '../../../src/pacemaker/cib.js';
+import { generateFrom, scratchDir, small } from '../../helpers/inputs.js';
+import { installAgentForTest } from '../../helpers/installedAgent.js';
 
 function run(cmd: string, args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });

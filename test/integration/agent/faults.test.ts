@@ -7,16 +7,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../../src/generate.js';
-import { writeTreeAtomically } from '../../src/output/atomicTree.js';
-import { parsePlutoStatus } from '../../src/libreswan/status.js';
-import { Lab, sh } from '../helpers/netns.js';
-import { alive, startPluto, stopPluto, whack, type Pluto } from '../helpers/pluto.js';
-import { AGENT, CLEAN_PATH, runAgent } from '../helpers/agent.js';
-import { scratchDir, TEST_PSK } from '../helpers/inputs.js';
+import { generate } from '../../../src/generate.js';
+import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
+import { Lab, sh } from '../../helpers/netns.js';
+import { alive, startPluto, stopPluto, whack, type Pluto } from '../../helpers/pluto.js';
+import { AGENT, CLEAN_PATH, runAgent } from '../../helpers/agent.js';
+import { scratchDir, TEST_PSK } from '../../helpers/inputs.js';
 import { stringify } from 'yaml';
 
-const SAMPLE = join(__dirname, '..', '..', 'examples', 'sample-overcloud');
+const SAMPLE = join(__dirname, '..', '..', '..', 'examples', 'sample-overcloud');
 const HOST = 'overcloud-controller-0';
 const VIPS = { internal_api: '192.0.2.100', storage: '198.51.100.100' } as const;
 

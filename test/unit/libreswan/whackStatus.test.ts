@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connsWithIkeSa, parsePlutoStatus, StatusParseError } from '../../src/libreswan/status.js';
+import { connsWithIkeSa, parsePlutoStatus, StatusParseError } from '../../../src/libreswan/whackStatus.js';
 
-const sample = (f: string) => readFileSync(join(__dirname, '..', 'fixtures', 'libreswan', f), 'utf8');
+const sample = (f: string) => readFileSync(join(__dirname, '..', '..', 'fixtures', 'libreswan', f), 'utf8');
 
 describe('parsePlutoStatus on real libreswan 4.10 output', () => {
   it('reads counters, oriented and unoriented conns, and states (VIP holder)', () => {

@@ -5,13 +5,13 @@
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../../src/generate.js';
-import { writeTreeAtomically } from '../../src/output/atomicTree.js';
-import { connsWithIkeSa, parsePlutoStatus } from '../../src/libreswan/status.js';
-import { Lab } from '../helpers/netns.js';
-import { alive, plutoLog, startPluto, stopPluto, waitFor, whack, type Pluto } from '../helpers/pluto.js';
-import { runAgent } from '../helpers/agent.js';
-import { scratchDir, writeInputs } from '../helpers/inputs.js';
+import { generate } from '../../../src/generate.js';
+import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
+import { Lab } from '../../helpers/netns.js';
+import { alive, plutoLog, startPluto, stopPluto, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
+import { runAgent } from '../../helpers/agent.js';
+import { scratchDir, writeInputs } from '../../helpers/inputs.js';
 
 const VIP = '192.0.2.100';
 const TUNNEL = 'overcloud-internal_api-vip-tunnel';

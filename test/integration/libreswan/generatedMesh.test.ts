@@ -3,20 +3,20 @@
 // authenticates with PSK.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../../src/generate.js';
-import { writeTreeAtomically } from '../../src/output/atomicTree.js';
-import { checkEsp } from '../../src/libreswan/algparse.js';
-import { parsePlutoStatus, connsWithIkeSa, type PlutoStatus } from '../../src/libreswan/status.js';
-import { connNames } from '../../src/model/names.js';
-import { Lab, kernelSupportsEsp } from '../helpers/netns.js';
-import { alive, plutoLog, waitFor, whack } from '../helpers/pluto.js';
-import { runAgent } from '../helpers/agent.js';
-import { buildOvercloudLab, startPlutos, type NodeLab } from '../helpers/overcloudLab.js';
-import { scratchDir, TEST_PSK } from '../helpers/inputs.js';
+import { generate } from '../../../src/generate.js';
+import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { checkEsp } from '../../../src/libreswan/algparse.js';
+import { parsePlutoStatus, connsWithIkeSa, type PlutoStatus } from '../../../src/libreswan/whackStatus.js';
+import { connNames } from '../../../src/model/names.js';
+import { Lab, kernelSupportsEsp } from '../../helpers/netns.js';
+import { alive, plutoLog, waitFor, whack } from '../../helpers/pluto.js';
+import { runAgent } from '../../helpers/agent.js';
+import { buildOvercloudLab, startPlutos, type NodeLab } from '../../helpers/overcloudLab.js';
+import { scratchDir, TEST_PSK } from '../../helpers/inputs.js';
 import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 
-const SAMPLE = join(__dirname, '..', '..', 'examples', 'sample-overcloud');
+const SAMPLE = join(__dirname, '..', '..', '..', 'examples', 'sample-overcloud');
 
 describe('generated sample overcloud against real pluto (6 nodes, 4 networks, one IPv6)', () => {
   const scratch = scratchDir();

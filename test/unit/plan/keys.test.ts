@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { hkdfSync } from 'node:crypto';
-import { pairKey, vipKey } from '../../src/plan/keys.js';
+import { pairKey, vipKey } from '../../../src/plan/keys.js';
 
 describe('derived keys', () => {
   it('are the same from both ends, whatever the order (fast-check, 1,000 cases)', () => {

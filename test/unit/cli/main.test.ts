@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scratchDir, small, TEST_PSK, writeInputs } from '../helpers/inputs.js';
+import { scratchDir, small, TEST_PSK, writeInputs } from '../../helpers/inputs.js';
 
-const CLI = join(__dirname, '..', '..', 'bin', 'tripleo-ipsec');
+const CLI = join(__dirname, '..', '..', '..', 'bin', 'tripleo-ipsec');
 
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
@@ -121,6 +121,34 @@ describe('failures of any command (built CLI): one line each, the exit code of t
     expect(readFileSync(cib, 'utf8')).toBe(xml);
   });
 
+  it('heat-env with a bad variable: one line for the problem and its count, exit 2, no file', () => {
+    const out = join(s.dir, 'env.yaml');
+    const r = run(['heat-env', '-o', out, '--set', 'ipsec_policy=bogus']);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual([`tripleo-ipsec: IpsecVars.ipsec_policy="bogus": expected 'private' or 'private-or-clear'`, 'tripleo-ipsec: 1 problem(s); nothing was written']);
+    expect(() => statSync(out)).toThrow();
+  });
+
+  it('apply for a host the inventory lacks: one line and the count, exit 2, nothing under its root', () => {
+    mkdirSync(join(s.dir, 'apply-in'));
+    const inputs = writeInputs(join(s.dir, 'apply-in'), small());
+    const root = join(s.dir, 'apply-root');
+    const r = run(['apply', '-i', inputs.inventoryPath, '-e', inputs.envPaths[0], '--host', 'nope', '--root', root, '--ctlsocket', join(s.dir, 'no.ctl')]);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual(['tripleo-ipsec: host nope: --host="nope": no such overcloud host in the inventory', 'tripleo-ipsec: 1 problem(s); nothing was written']);
+    expect(() => statSync(root)).toThrow();
+  });
+
+  it('an output the system refuses (under /proc): one line naming the path, exit 1, for generate, heat-env and install-agent alike', () => {
+    // Node's own recursive mkdir never returns there: a timeout makes a hang fail the test.
+    const opts = { timeout: 20_000 };
+    for (const args of [['generate', '--example', '-o', '/proc/tripleo-ipsec-test/out'], ['heat-env', '-o', '/proc/tripleo-ipsec-test/env.yaml'], ['install-agent', '--ocf-root', '/proc/tripleo-ipsec-test']]) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', ...opts });
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(lines(r.stderr), args.join(' ')).toEqual(['tripleo-ipsec: cannot create directory /proc/tripleo-ipsec-test: ENOENT']);
+    }
+  });
+
   it('usage errors: one line, exit 2', () => {
     const r = run(['generate', '--example', '--out', join(s.dir, 'y'), '--frobnicate']);
     expect(r.code).toBe(2);
@@ -149,7 +177,7 @@ describe('failures of any command (built CLI): one line each, the exit code of t
   it('--version prints the package version', () => {
     const r = run(['--version']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')).version}\n`);
+    expect(r.stdout).toBe(`${JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')).version}\n`);
   });
 
   it('prints no colour, even when FORCE_COLOR asks for it', () => {
