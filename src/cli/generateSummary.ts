@@ -11,7 +11,7 @@ export function generateSummary(r: GenerateResult, outDir: string, algorithmChec
   lines.push(`overcloud: ${o.nodes.length} hosts, ${o.networks.length} networks, ${o.vips.length} VIPs; mode ${o.vars.use_opportunistic_ipsec ? 'opportunistic' : 'PSK mesh'} (${o.vars.ipsec_policy}), esp=${o.vars.ipsec_algorithm} (checked by ${algorithmCheckedBy})`);
   // Networks and VIPs: two lists whose names line up with each other.
   const lead = [7, Math.max(0, ...o.networks.map((n) => n.name.length), ...o.vips.map((v) => v.name.length))];
-  const nets = o.networks.map((n) => ['network', n.name, `IPv${n.family}`, n.subnet ?? '(subnet unknown)', n.subnet ? `from ${n.subnetSource}` : '']);
+  const nets = o.networks.map((n) => ['network', n.name, `IPv${n.family}`, n.subnets.join(' ') || '(subnet unknown)', n.subnets.length ? `from ${n.subnetSource}${n.leaves.length ? `, leaves ${n.leaves.join(' ')}` : ''}` : '']);
   const vips = o.vips.map((v) => ['vip', v.name, v.address, `on ${v.network}`, `-> conn ${connNames.vipTunnel(v.name)}`]);
   for (const l of [...columns(nets, { minWidths: lead }), ...columns(vips, { minWidths: lead })]) lines.push(`  ${l}`);
   const hosts = [['host', 'role', 'node-to-node', 'vip-tunnels', 'as-vip-holder', 'files']];

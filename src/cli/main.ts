@@ -68,6 +68,8 @@ async function run(argv: string[]): Promise<number> {
           .option('set', { type: 'string', array: true, default: [], describe: 'IpsecVars key=value (wins over -e)' })
           .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'output directory (replaced atomically)' })
           .option('host', { type: 'string', array: true, default: [], describe: 'only these hosts (repeatable)' })
+          .option('stack', { type: 'string', describe: 'the stack of a multi-stack inventory (default: its only one, or overcloud)' })
+          .option('service-vips', { type: 'string', describe: "config-download's service_vip_vars.yaml (Redis, OVN DBs VIPs) for VIPs the inventory lacks" })
           .option('ca-cert', { type: 'string', describe: 'ipsec_auth=cert: the cluster CA certificate (PEM)' })
           .option('ca-key', { type: 'string', describe: 'ipsec_auth=cert: the cluster CA key (PEM)' })
           .option('ca-create', { type: 'boolean', default: false, describe: 'ipsec_auth=cert: create a CA into DIR/ca (reused by later runs)' })
@@ -89,6 +91,8 @@ async function run(argv: string[]): Promise<number> {
           sets: a.set as string[],
           outDir,
           hosts: a.host as string[],
+          stack: a.stack,
+          serviceVipsPath: a['service-vips'],
           vipResources: parseVipResources(a['vip-resource'] as string[]),
           caCert: a['ca-cert'],
           caKey: a['ca-key'],
@@ -140,6 +144,8 @@ async function run(argv: string[]): Promise<number> {
         .option('environment', { alias: 'e', type: 'string', array: true, default: [], describe: 'heat environments with IpsecVars (the PSK included)' })
         .option('set', { type: 'string', array: true, default: [], describe: 'IpsecVars key=value' })
         .option('host', { type: 'string', demandOption: true, describe: 'this node\'s inventory host name' })
+        .option('stack', { type: 'string', describe: 'the stack of a multi-stack inventory (default: its only one, or overcloud)' })
+        .option('service-vips', { type: 'string', describe: "config-download's service_vip_vars.yaml, for VIPs the inventory lacks" })
         .option('root', { type: 'string', default: '/', describe: 'file system root to write under (tests, chroots)' })
         .option('step', { type: 'number', choices: [1, 3], describe: '1: node-to-node tunnels and firewall; 3: VIP tunnels and (bootstrap node) Pacemaker' })
         .option('ctlsocket', { type: 'string', default: DEFAULT_CTLSOCKET, describe: "pluto's control socket" })
@@ -156,6 +162,8 @@ async function run(argv: string[]): Promise<number> {
           envPaths: a.environment as string[],
           sets: a.set as string[],
           host: a.host,
+          stack: a.stack,
+          serviceVipsPath: a['service-vips'],
           root: a.root,
           step: a.step as 1 | 3 | undefined,
           ctlsocket: a.ctlsocket,

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { caExistsIn, createCa, type Ca } from '../cert/pki.js';
-import { InputError, type Problem, ValidationError } from '../model/errors.js';
+import { InputError, type Problem, show, ValidationError } from '../model/errors.js';
 import { parseInventoryText, type Inventory } from '../model/inventory.js';
 import { type AlgorithmChecker, resolveIpsecVars, varLayers } from '../model/ipsecVars.js';
 import { certNames, outputPaths } from '../model/names.js';
@@ -26,6 +26,10 @@ export interface VarsOptions {
 export interface InputOptions extends VarsOptions {
   inventoryPath: string;
   networkDataPath?: string;
+  /** The stack of a multi-stack inventory (default: its only one, or overcloud). */
+  stack?: string;
+  /** config-download's service_vip_vars.yaml ({redis: IP, ovn_dbs: IP}), for VIPs the inventory lacks. */
+  serviceVipsPath?: string;
 }
 
 export type UnkeyedVars = Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string };
@@ -37,13 +41,39 @@ export interface Inputs {
   vars: UnkeyedVars;
   /** Whether an environment or --set gave ipsec_psk. */
   pskGiven: boolean;
+  stack?: string;
+  serviceVips?: Record<string, unknown>;
+  /** From a deployed-networks environment among -e (DeployedNetworkEnvironment.net_cidr_map). */
+  netCidrMap?: Record<string, string[]>;
 }
 
 /** IpsecVars from environments and --set, validated; every problem at once. */
-export function loadVars(o: VarsOptions, problems: Problem[]): { vars: UnkeyedVars; pskGiven: boolean } {
+export function loadVars(o: VarsOptions, problems: Problem[]): { vars: UnkeyedVars; pskGiven: boolean; netCidrMap?: Record<string, string[]> } {
   const environments = o.envPaths.map((path) => ({ path, doc: readYamlInput(path, 'heat environment') }));
   const layers = varLayers(environments, o.sets, problems);
-  return { vars: resolveIpsecVars(layers, problems, o.checkAlgorithm), pskGiven: layers.some((l) => 'ipsec_psk' in l) };
+  // overcloud-networks-deployed.yaml (openstack overcloud network provision) carries every network's subnets.
+  let netCidrMap: Record<string, string[]> | undefined;
+  for (const e of environments) {
+    const m = (e.doc as { parameter_defaults?: { DeployedNetworkEnvironment?: { net_cidr_map?: unknown } } } | null)?.parameter_defaults?.DeployedNetworkEnvironment?.net_cidr_map;
+    if (m === undefined) continue;
+    if (typeof m !== 'object' || m === null || Array.isArray(m) || !Object.values(m).every((v) => Array.isArray(v))) {
+      problems.push({ field: `${e.path}: DeployedNetworkEnvironment.net_cidr_map`, value: show(m), message: 'expected a mapping of network to a list of CIDRs' });
+      continue;
+    }
+    netCidrMap = { ...netCidrMap, ...(m as Record<string, string[]>) };
+  }
+  return { vars: resolveIpsecVars(layers, problems, o.checkAlgorithm), pskGiven: layers.some((l) => 'ipsec_psk' in l), netCidrMap };
+}
+
+/** service_vip_vars.yaml as config-download writes it: a mapping of service name to address (or list). */
+function loadServiceVips(path: string, problems: Problem[]): Record<string, unknown> | undefined {
+  const doc = readYamlInput(path, 'service VIP data');
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    problems.push({ field: path, value: show(doc), message: 'service VIP data must be a mapping of service to address (config-download\'s service_vip_vars.yaml)' });
+    return undefined;
+  }
+  return doc as Record<string, unknown>;
 }
 
 /** Every input file, parsed; a ValidationError carries every problem found. */
@@ -51,9 +81,10 @@ export function loadInputs(o: InputOptions): Inputs {
   const problems: Problem[] = [];
   const inventory = parseInventoryText(readInputFile(o.inventoryPath, 'inventory'), o.inventoryPath);
   const networkData = o.networkDataPath ? parseNetworkData(readInputFile(o.networkDataPath, 'network data'), o.networkDataPath, problems) : undefined;
-  const { vars, pskGiven } = loadVars(o, problems);
+  const { vars, pskGiven, netCidrMap } = loadVars(o, problems);
+  const serviceVips = o.serviceVipsPath ? loadServiceVips(o.serviceVipsPath, problems) : undefined;
   if (problems.length) throw new ValidationError(problems);
-  return { inventory, networkData, vars, pskGiven };
+  return { inventory, networkData, vars, pskGiven, stack: o.stack, serviceVips, netCidrMap };
 }
 
 export interface KeyOptions {

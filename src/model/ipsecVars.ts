@@ -20,6 +20,7 @@ export const IPSEC_VAR_DEFAULTS: Omit<IpsecVars, 'ipsec_psk'> = {
   ipsec_policy: 'private',
   ipsec_auth: 'psk',
   ipsec_clear_hosts: [],
+  ipsec_leaf_networks: {},
 };
 
 /** Documentation of every variable, used by --help and kept in step with the README. */
@@ -34,6 +35,7 @@ export const IPSEC_VAR_DOCS: Record<keyof IpsecVars, string> = {
   ipsec_policy: "'private' drops traffic a tunnel cannot protect; 'private-or-clear' lets it through in clear",
   ipsec_auth: "'psk' or 'cert': node-to-node tunnels authenticated by certificates of the cluster's CA (generate --ca-create or --ca-cert/--ca-key)",
   ipsec_clear_hosts: 'addresses or CIDRs left in clear in certificate opportunistic mode (the gateway, hosts outside the cluster)',
+  ipsec_leaf_networks: "legacy routed leaf networks: {leaf: network}, e.g. {internal_api2: internal_api}; found from network_data when absent (a declared '<net><digits>' beside '<net>'); {leaf: leaf} keeps one separate",
 };
 
 export type RawVars = Record<string, unknown>;
@@ -141,7 +143,7 @@ export function resolveIpsecVars(
   checkAlgorithm: AlgorithmChecker = checkEspBuiltin,
 ): Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } {
   const merged: RawVars = Object.assign({}, ...layers);
-  const out: Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } = { ...IPSEC_VAR_DEFAULTS, ipsec_skip_networks: [], ipsec_clear_hosts: [] };
+  const out: Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } = { ...IPSEC_VAR_DEFAULTS, ipsec_skip_networks: [], ipsec_clear_hosts: [], ipsec_leaf_networks: {} };
   for (const [key, v] of Object.entries(merged)) {
     if (!KNOWN.has(key)) {
       problems.push({
@@ -198,6 +200,20 @@ export function resolveIpsecVars(
           else good.push(a);
         }
         out.ipsec_clear_hosts = [...new Set(good)].sort();
+        break;
+      }
+      case 'ipsec_leaf_networks': {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+          problems.push({ field: 'IpsecVars.ipsec_leaf_networks', value: show(v), message: 'expected a mapping of leaf network to network, e.g. {internal_api2: internal_api}' });
+          break;
+        }
+        const map: Record<string, string> = {};
+        for (const [leaf, net] of Object.entries(v as Record<string, unknown>)) {
+          if (!NETWORK_NAME.test(leaf) || typeof net !== 'string' || !NETWORK_NAME.test(net)) {
+            problems.push({ field: `IpsecVars.ipsec_leaf_networks.${leaf}`, value: show(net), message: 'leaf and network must be network names (lower case letters, digits, _)' });
+          } else map[leaf] = net;
+        }
+        out.ipsec_leaf_networks = map;
         break;
       }
       case 'ipsec_policy': {

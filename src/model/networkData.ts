@@ -1,5 +1,10 @@
-// TripleO's network_data.yaml: a list of networks with name, name_lower,
-// vip, enabled, ip_subnet, ipv6_subnet, ipv6.
+// TripleO's network_data.yaml, in each of its formats, as a list of
+// networks with every subnet they have:
+//   v1 (Train and earlier): ip_subnet / ipv6_subnet at the top, optionally
+//      more subnets under `subnets:` (routed, Queens/Train);
+//   v2 (Wallaby): only `subnets:` (each ip_subnet or ipv6_subnet), no `enabled`.
+// name_lower defaults to name.lower(), as TripleO's own tools do
+// (tools/process-templates.py, tripleo_network_populate_environment).
 import { parseYamlText } from './yamlText.js';
 import { InputError, type Problem, show } from './errors.js';
 import { NETWORK_NAME } from './names.js';
@@ -7,17 +12,23 @@ import { parseCidr } from './addresses.js';
 import type { IpFamily } from './types.js';
 
 export interface NetworkDataEntry {
+  /** As TripleO writes it in roles and enabled_networks: InternalApi. */
+  name: string;
   nameLower: string;
   enabled: boolean;
   vip: boolean;
   family: IpFamily;
-  subnet?: string;
+  /** Every subnet of the network in its family, canonical CIDRs, base subnet first. */
+  subnets: string[];
 }
 
-function lowerOf(name: string): string {
-  // TripleO's own default: name_lower is the name in snake case.
-  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+/** TripleO's default for a missing name_lower. */
+export function defaultNameLower(name: string): string {
+  return name.toLowerCase();
 }
+
+type Raw = Record<string, unknown>;
+const isMap = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function parseNetworkData(text: string, file: string, problems: Problem[]): NetworkDataEntry[] {
   let doc: unknown;
@@ -26,37 +37,51 @@ export function parseNetworkData(text: string, file: string, problems: Problem[]
   } catch (e) {
     throw new InputError(`${file}: not YAML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
+  if (doc === null || doc === undefined) return [];
   if (!Array.isArray(doc)) throw new InputError(`${file}: network_data must be a list of networks`);
   const out: NetworkDataEntry[] = [];
   doc.forEach((entry, i) => {
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+    if (!isMap(entry)) {
       problems.push({ field: `${file}[${i}]`, value: show(entry), message: 'a network must be a mapping' });
       return;
     }
-    const e = entry as Record<string, unknown>;
-    if (typeof e.name !== 'string') {
-      problems.push({ field: `${file}[${i}].name`, value: show(e.name), message: 'missing or not a string' });
+    if (typeof entry.name !== 'string' || entry.name === '') {
+      problems.push({ field: `${file}[${i}].name`, value: show(entry.name), message: 'missing or not a string' });
       return;
     }
-    const nameLower = typeof e.name_lower === 'string' ? e.name_lower : lowerOf(e.name);
+    const nameLower = typeof entry.name_lower === 'string' ? entry.name_lower : defaultNameLower(entry.name);
     if (!NETWORK_NAME.test(nameLower)) {
-      problems.push({ field: `${file}: ${e.name}.name_lower`, value: nameLower, message: 'not a plain identifier (a-z, 0-9, _)' });
+      problems.push({ field: `${file}: ${entry.name}.name_lower`, value: nameLower, message: 'not a plain identifier (a-z, 0-9, _)' });
       return;
     }
-    const ipv6 = e.ipv6 === true;
-    const family: IpFamily = ipv6 ? 6 : 4;
-    const subnetField = ipv6 ? 'ipv6_subnet' : 'ip_subnet';
-    let subnet: string | undefined;
-    const raw = e[subnetField];
-    if (raw !== undefined && raw !== null && raw !== '') {
+    const family: IpFamily = entry.ipv6 === true ? 6 : 4;
+    const field = family === 6 ? 'ipv6_subnet' : 'ip_subnet';
+    const subnets: string[] = [];
+    const take = (raw: unknown, where: string): boolean => {
+      if (raw === undefined || raw === null || raw === '') return true;
       const cidr = typeof raw === 'string' ? parseCidr(raw) : undefined;
       if (!cidr || cidr.family !== family) {
-        problems.push({ field: `${file}: ${nameLower}.${subnetField}`, value: show(raw), message: `not an IPv${family} CIDR` });
+        problems.push({ field: `${file}: ${nameLower}.${where}`, value: show(raw), message: `not an IPv${family} CIDR` });
+        return false;
+      }
+      if (!subnets.includes(cidr.text)) subnets.push(cidr.text);
+      return true;
+    };
+    if (!take(entry[field], field)) return;
+    if (entry.subnets !== undefined && entry.subnets !== null) {
+      if (!isMap(entry.subnets)) {
+        problems.push({ field: `${file}: ${nameLower}.subnets`, value: show(entry.subnets), message: 'must be a mapping of subnet name to subnet' });
         return;
       }
-      subnet = cidr.text;
+      for (const [name, s] of Object.entries(entry.subnets)) {
+        if (!isMap(s)) {
+          problems.push({ field: `${file}: ${nameLower}.subnets.${name}`, value: show(s), message: 'a subnet must be a mapping' });
+          return;
+        }
+        if (!take(s[field], `subnets.${name}.${field}`)) return;
+      }
     }
-    out.push({ nameLower, enabled: e.enabled !== false, vip: e.vip === true, family, subnet });
+    out.push({ name: entry.name, nameLower, enabled: entry.enabled !== false, vip: entry.vip === true, family, subnets });
   });
   return out;
 }

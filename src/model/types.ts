@@ -29,6 +29,13 @@ export interface IpsecVars {
   ipsec_auth: AuthMode;
   /** Addresses/CIDRs that stay in clear in certificate opportunistic mode (policies/overcloud-clear). */
   ipsec_clear_hosts: string[];
+  /**
+   * Legacy routed networks (`internal_api2` beside `internal_api`): leaf
+   * name_lower -> the logical network it is a leaf of. Found from the data
+   * (a declared network `<net><digits>` beside `<net>`); an entry here wins,
+   * and one naming the leaf itself keeps it a network of its own.
+   */
+  ipsec_leaf_networks: Record<string, string>;
 }
 
 export type AuthMode = 'psk' | 'cert';
@@ -37,10 +44,12 @@ export interface Network {
   /** name_lower, the key used in the inventory (`<name>_ip`, `<name>_vip`). */
   name: string;
   family: IpFamily;
-  /** CIDR, canonical (network address / prefix); undefined when nothing says it. */
-  subnet?: string;
-  /** Where the subnet came from, for the summary. */
-  subnetSource: 'network_data' | 'inventory' | 'none';
+  /** Every subnet (leaf) of the logical network, canonical CIDRs; empty when nothing says them. */
+  subnets: string[];
+  /** Where the subnets came from, for the summary. */
+  subnetSource: 'network_data' | 'deployed networks' | 'inventory' | 'none';
+  /** Legacy leaf networks merged into this one (`internal_api2`), whose `<leaf>_ip` are addresses on it. */
+  leaves: string[];
 }
 
 export interface OvercloudNode {

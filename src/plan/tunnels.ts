@@ -284,7 +284,7 @@ function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): 
   if (!me || peers.length === 0) return undefined;
   const name = connNames.opportunistic(network, o.vars.ipsec_policy);
   const hostLen = net.family === 4 ? 32 : 128;
-  const cidrs = net.subnet ? [net.subnet] : peers.map((p) => `${p.addresses[network]}/${hostLen}`);
+  const cidrs = net.subnets.length ? net.subnets : peers.map((p) => `${p.addresses[network]}/${hostLen}`);
   return {
     file: {
       step: 1,
@@ -350,10 +350,10 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
   if (o.vars.use_opportunistic_ipsec) {
     for (const net of o.networks) {
       const me = node.addresses[net.name];
-      const subnet = net.subnet ? parseCidr(net.subnet) : undefined;
+      const subnets = net.subnets.map((c) => parseCidr(c)!);
       const inside = o.vars.ipsec_clear_hosts.filter((h) => {
         const a = parseAddress(h.split('/')[0]);
-        return a !== undefined && a.family === net.family && (!subnet || inSubnet(a, subnet));
+        return a !== undefined && a.family === net.family && (subnets.length === 0 || subnets.some((s) => inSubnet(a, s)));
       });
       if (!me || inside.length === 0 || !files.some((f) => f.confName === fileNames.groupConf(connNames.opportunistic(net.name, o.vars.ipsec_policy)))) continue;
       const name = connNames.clear(net.name);
@@ -378,7 +378,7 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
     .filter((n) => node.addresses[n.name] !== undefined)
     .map((n) => {
       const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[n.name] !== undefined);
-      const sources = n.subnet ? [n.subnet] : peers.map((p) => p.addresses[n.name]);
+      const sources = n.subnets.length ? n.subnets : peers.map((p) => p.addresses[n.name]);
       return { network: n.name, family: n.family, sources };
     })
     .filter((s) => s.sources.length > 0);
@@ -387,7 +387,7 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
     .map((v) => {
       const net = o.networks.find((n) => n.name === v.network)!;
       const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[v.network] !== undefined).map((p) => p.addresses[v.network]);
-      return { network: v.network, family: net.family, vip: v.address, fromVipTo: node.pacemaker ? (net.subnet ? [net.subnet] : peers) : [] };
+      return { network: v.network, family: net.family, vip: v.address, fromVipTo: node.pacemaker ? (net.subnets.length ? net.subnets : peers) : [] };
     });
   return { node, files, policies, firewallSources, vipGuards };
 }

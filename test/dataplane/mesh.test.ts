@@ -83,7 +83,7 @@ describe('the sample overcloud on a kernel with ESP (PSK, per-tunnel derived key
     }
     expect(silent).toEqual([]);
 
-    const isolated = oc.o.networks.map((n) => parseCidr(n.subnet!)!);
+    const isolated = oc.o.networks.flatMap((n) => n.subnets.map((c) => parseCidr(c)!));
     const inIsolated = (a: string) => {
       const p = parseAddress(a);
       return p !== undefined && isolated.some((c) => inSubnet(p, c));

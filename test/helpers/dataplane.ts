@@ -85,13 +85,13 @@ export class DataplaneOvercloud {
     if (opts.variant && opts.variant !== 'shipped') this.rewriteBothInitiate();
     this.o.nodes.forEach((n, i) => {
       const ns = this.lab.addHost(`n${i}`);
-      for (const [net, addr] of Object.entries(n.addresses)) this.lab.addAddress(ns, `${addr}/${prefixOf(this.o, net)}`);
+      for (const [net, addr] of Object.entries(n.addresses)) this.lab.addAddress(ns, `${addr}/${prefixOf(this.o, net, addr)}`);
       this.nodes.set(n.name, { name: n.name, ns, ipsecdir: join(this.outDir, n.name, 'etc', 'ipsec.d') });
     });
     for (const v of this.o.vips) {
       const h = opts.holders[v.name];
       if (!h || !this.nodes.has(h)) throw new Error(`test setup: VIP ${v.name} needs a holder (have ${Object.keys(opts.holders).join(', ')})`);
-      this.lab.addAddress(this.nodes.get(h)!.ns, `${v.address}/${prefixOf(this.o, v.network)}`);
+      this.lab.addAddress(this.nodes.get(h)!.ns, `${v.address}/${prefixOf(this.o, v.network, v.address)}`);
     }
   }
 
@@ -282,7 +282,7 @@ export class DataplaneOvercloud {
   private pingArgs(fromNode: string, to: string, opts: PingOptions): string[] {
     const node = this.o.nodes.find((n) => n.name === fromNode)!;
     const p = parseAddress(to)!;
-    const net = this.o.networks.find((n) => n.subnet && inSubnet(p, parseCidr(n.subnet)!));
+    const net = this.o.networks.find((n) => n.subnets.some((c) => inSubnet(p, parseCidr(c)!)));
     const src = opts.source ?? (net ? node.addresses[net.name] : undefined);
     const args = ['-n', '-q', '-c', String(opts.count ?? 2), '-i', '0.2', '-W', '3', ...(src ? ['-I', src] : [])];
     if (opts.size !== undefined) args.push('-s', String(opts.size));

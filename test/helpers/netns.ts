@@ -56,21 +56,32 @@ export class Lab {
     sh('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
   }
 
-  /** A host with one interface, eth0, on the shared bridge. Returns its namespace. */
-  addHost(name: string): string {
+  /** Another bridge (a second leaf's segment), in the switch namespace. */
+  addBridge(bridge: string) {
+    sh('ip', ['-n', this.switchNs, 'link', 'add', bridge, 'type', 'bridge']);
+    sh('ip', ['-n', this.switchNs, 'link', 'set', bridge, 'up']);
+  }
+
+  /** A host with one interface, eth0, on a bridge (the shared br0 unless told). Returns its namespace. */
+  addHost(name: string, bridge = 'br0'): string {
     const ns = `${this.prefix}-${name}`;
     this.netns(ns);
-    const port = `p${this.ports++}`;
-    sh('ip', ['link', 'add', 'eth0', 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', this.switchNs]);
-    sh('ip', ['-n', this.switchNs, 'link', 'set', port, 'master', 'br0', 'up']);
-    sh('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
-    // IPv6 addresses must be usable at once: no duplicate address detection.
-    sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.eth0.accept_dad=0']);
+    this.addInterface(ns, 'eth0', bridge);
     return ns;
   }
 
-  addAddress(ns: string, cidr: string) {
-    sh('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', 'eth0', ...(cidr.includes(':') ? ['nodad'] : [])]);
+  /** One more interface of a host, on a bridge (a router's leg on each leaf). */
+  addInterface(ns: string, dev: string, bridge: string) {
+    const port = `p${this.ports++}`;
+    sh('ip', ['link', 'add', dev, 'netns', ns, 'type', 'veth', 'peer', 'name', port, 'netns', this.switchNs]);
+    sh('ip', ['-n', this.switchNs, 'link', 'set', port, 'master', bridge, 'up']);
+    sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
+    // IPv6 addresses must be usable at once: no duplicate address detection.
+    sh('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.all.accept_dad=0', `net.ipv6.conf.${dev}.accept_dad=0`]);
+  }
+
+  addAddress(ns: string, cidr: string, dev = 'eth0') {
+    sh('ip', ['-n', ns, 'addr', 'add', cidr, 'dev', dev, ...(cidr.includes(':') ? ['nodad'] : [])]);
   }
 
   /** Unsolicited ARP for a moved IPv4 address, as IPaddr2 sends it (resource-agents' send_arp). */

@@ -2,6 +2,7 @@
 // per node on a shared bridge, with the node's generated etc/ipsec.d.
 import { join } from 'node:path';
 import type { Overcloud } from '../../src/model/types.js';
+import { inSubnet, parseAddress, parseCidr } from '../../src/model/addresses.js';
 import { Lab } from './netns.js';
 import { startPluto, type Pluto } from './pluto.js';
 
@@ -12,8 +13,11 @@ export interface NodeLab {
   ipsecdir: string;
 }
 
-export function prefixOf(o: Overcloud, network: string): number {
-  const subnet = o.networks.find((n) => n.name === network)?.subnet;
+/** The prefix length of `network`'s subnet (the one holding `address`, when the network has leaves). */
+export function prefixOf(o: Overcloud, network: string, address?: string): number {
+  const subnets = o.networks.find((n) => n.name === network)?.subnets ?? [];
+  const a = address ? parseAddress(address) : undefined;
+  const subnet = subnets.find((c) => !a || inSubnet(a, parseCidr(c)!)) ?? subnets[0];
   if (!subnet) throw new Error(`test overclouds need subnets (network ${network})`);
   return Number(subnet.split('/')[1]);
 }
@@ -23,8 +27,8 @@ export function buildOvercloudLab(lab: Lab, o: Overcloud, outDir: string, vipHol
   const nodes = new Map<string, NodeLab>();
   o.nodes.forEach((n, i) => {
     const ns = lab.addHost(`n${i}`);
-    for (const [net, addr] of Object.entries(n.addresses)) lab.addAddress(ns, `${addr}/${prefixOf(o, net)}`);
-    if (n.name === vipHolder) for (const v of o.vips) lab.addAddress(ns, `${v.address}/${prefixOf(o, v.network)}`);
+    for (const [net, addr] of Object.entries(n.addresses)) lab.addAddress(ns, `${addr}/${prefixOf(o, net, addr)}`);
+    if (n.name === vipHolder) for (const v of o.vips) lab.addAddress(ns, `${v.address}/${prefixOf(o, v.network, v.address)}`);
     nodes.set(n.name, { name: n.name, ns, ipsecdir: join(outDir, n.name, 'etc', 'ipsec.d') });
   });
   return nodes;

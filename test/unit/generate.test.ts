@@ -279,11 +279,11 @@ describe('generate: modes and variables', () => {
       }
     }
     const r = generateFrom({ inventory });
-    expect(r.overcloud.networks.map((n) => [n.name, n.subnet, n.subnetSource])).toEqual([
-      ['internal_api', '192.0.2.0/24', 'inventory'],
-      ['storage', '198.51.100.0/24', 'inventory'],
-      ['storage_mgmt', '2001:db8:30::/64', 'inventory'],
-      ['tenant', '203.0.113.0/24', 'inventory'],
+    expect(r.overcloud.networks.map((n) => [n.name, n.subnets, n.subnetSource])).toEqual([
+      ['internal_api', ['192.0.2.0/24'], 'inventory'],
+      ['storage', ['198.51.100.0/24'], 'inventory'],
+      ['storage_mgmt', ['2001:db8:30::/64'], 'inventory'],
+      ['tenant', ['203.0.113.0/24'], 'inventory'],
     ]);
     expect(r.overcloud.notes.join('\n')).toMatch(/no network_data\.yaml given/);
   });

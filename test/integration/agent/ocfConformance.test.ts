@@ -41,7 +41,7 @@ describe('OCF conformance of agents/ipsec', () => {
     confdir = join(out, HOLDER, 'etc', 'ipsec.d');
     ns = lab.addHost('c0');
     const node = r.overcloud.nodes.find((n) => n.name === HOLDER)!;
-    for (const [net, a] of Object.entries(node.addresses)) lab.addAddress(ns, `${a}/${r.overcloud.networks.find((n) => n.name === net)!.subnet!.split('/')[1]}`);
+    for (const [net, a] of Object.entries(node.addresses)) lab.addAddress(ns, `${a}/${r.overcloud.networks.find((n) => n.name === net)!.subnets[0].split('/')[1]}`);
     for (const v of r.overcloud.vips) lab.addAddress(ns, `${v.address}/${v.address.includes(':') ? 64 : 24}`);
     pluto = startPluto(lab, ns, join(scratch.dir, 'pluto'), confdir);
     // The real install path, as install-agent writes it; an existing agent is put back afterwards.

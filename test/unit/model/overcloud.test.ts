@@ -51,9 +51,14 @@ describe('validation: every bad value is named by host, field and value', () => 
     expect(problemsOf((inv) => (inv.overcloud.vars!.storage_vip = '198.51.100.10'))).toContainEqual(
       expect.objectContaining({ field: 'storage_vip', message: expect.stringMatching(/equals the address of host overcloud-controller-0/) }),
     );
-    expect(problemsOf((inv) => (inv.overcloud.vars!.redis_vip = '2001:db8:99::1'))).toContainEqual(
-      expect.objectContaining({ field: 'redis_vip', message: expect.stringMatching(/no network .* holding this VIP/) }),
-    );
+  });
+
+  it('a service VIP in no tunnelled network is no error: it gets no tunnel and a note', () => {
+    const { inventory, networkData } = small();
+    (inventory as Inv).overcloud.vars!.redis_vip = '2001:db8:99::1';
+    const r = generateFrom({ inventory, networkData });
+    expect(r.overcloud.vips.map((v) => v.name)).not.toContain('redis');
+    expect(r.overcloud.notes).toContain('redis_vip 2001:db8:99::1 lies in no tunnelled network: no tunnel');
   });
 
   it('a host name that is not a plain host name', () => {

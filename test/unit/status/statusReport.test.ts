@@ -20,7 +20,7 @@ const overcloud = {
     ...CONTROLLERS.map((name, i) => ({ name, fqdn: name, role: 'Controller', pacemaker: true, addresses: { internal_api: `192.0.2.1${i}` } })),
     { name: COMPUTE, fqdn: COMPUTE, role: 'Compute', pacemaker: false, addresses: { internal_api: '192.0.2.20' } },
   ],
-  networks: [{ name: 'internal_api', family: 4, subnet: '192.0.2.0/24', subnetSource: 'network_data' }],
+  networks: [{ name: 'internal_api', family: 4, subnets: ['192.0.2.0/24'], subnetSource: 'network_data', leaves: [] }],
   vips: [{ name: 'internal_api', network: 'internal_api', address: '192.0.2.100' }],
   vars: {} as Overcloud['vars'],
   notes: [],
