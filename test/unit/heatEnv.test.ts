@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scratchDir, small, TEST_PSK, writeInputs } from '../helpers/inputs.js';
+import { IPSEC_VAR_DOCS } from '../../src/model/ipsecVars.js';
 
 const HEAT = join(__dirname, '..', '..', 'heat-env');
 const CLI = join(__dirname, '..', '..', 'bin', 'tripleo-ipsec');
@@ -37,6 +38,12 @@ describe('heat-env/ipsec.yaml and the service template', () => {
     expect(rd.firewall_rules['150 ipsec ike']).toEqual({ proto: 'udp', dport: [500, 4500] });
     expect(rd.firewall_rules['151 ipsec esp'].proto).toBe('esp');
     expect(rd.firewall_rules['152 ipsec ah'].proto).toBe('ah');
+  });
+
+  it("IpsecVars' description names every variable generate knows", () => {
+    const p = tpl.parameters.IpsecVars;
+    expect([p.type, p.default, p.hidden]).toEqual(['json', {}, true]);
+    for (const k of Object.keys(IPSEC_VAR_DOCS)) expect(p.description, k).toContain(k);
   });
 
   it('runs tripleo-ipsec apply at steps 1 and 3 with options that exist', () => {

@@ -149,6 +149,16 @@ describe('failures of any command (built CLI): one line each, the exit code of t
     }
   });
 
+  it('status where crm_mon is not installed: one line naming what it was doing, exit 1', () => {
+    const plan = join(s.dir, 'plan-ok.json');
+    writeFileSync(plan, JSON.stringify({ resources: [], constraints: [], vipResources: {} }));
+    const empty = join(s.dir, 'no-crm-mon');
+    mkdirSync(empty);
+    const r = run(['status', '--plan', plan], { PATH: empty });
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)).toEqual(["tripleo-ipsec: reading the cluster's state (crm_mon): crm_mon not installed (not found)"]);
+  });
+
   it('usage errors: one line, exit 2', () => {
     const r = run(['generate', '--example', '--out', join(s.dir, 'y'), '--frobnicate']);
     expect(r.code).toBe(2);
