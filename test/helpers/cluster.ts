@@ -144,7 +144,10 @@ export class Cluster {
 
   /** Install the lab fence agent where pacemaker-fenced looks for agents; removed at cleanup. */
   installFenceAgent() {
-    if (existsSync(FENCE_AGENT_INSTALLED)) throw new Error(`${FENCE_AGENT_INSTALLED} exists: another test run, or left over`);
+    // One left by a run that was killed before its cleanup is ours, byte for byte: taken over. Anything else is not.
+    if (existsSync(FENCE_AGENT_INSTALLED) && !readFileSync(FENCE_AGENT_INSTALLED).equals(readFileSync(FENCE_AGENT))) {
+      throw new Error(`${FENCE_AGENT_INSTALLED} exists and is not this test's fence agent: refusing to replace it`);
+    }
     copyFileSync(FENCE_AGENT, FENCE_AGENT_INSTALLED);
     chmodSync(FENCE_AGENT_INSTALLED, 0o755);
     this.lab.onCleanup(() => rmSync(FENCE_AGENT_INSTALLED, { force: true }));
