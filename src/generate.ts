@@ -53,11 +53,7 @@ export function generate(opts: GenerateOptions): GenerateResult {
   const inputs = loadInputs(opts);
   const problems: Problem[] = [];
   const built = buildOvercloud(inputs, problems);
-  for (const h of opts.hosts) {
-    if (built && !built.nodes.some((n) => n.name === h)) {
-      problems.push({ host: h, field: '--host', value: h, message: 'no such overcloud host in the inventory' });
-    }
-  }
+  for (const h of opts.hosts) if (built && !built.nodes.some((n) => n.name === h)) problems.push(noSuchHost(h));
   for (const name of Object.keys(opts.vipResources ?? {})) {
     if (built && !built.vips.some((v) => v.name === name)) {
       problems.push({ field: '--vip-resource', value: name, message: 'no VIP of that name gets a tunnel' });
@@ -77,7 +73,13 @@ export function generate(opts: GenerateOptions): GenerateResult {
     firewall: !overcloud.vars.ipsec_skip_firewall_rules,
     certificate: certificateOf(keys, node),
   });
-  const planOf = (host: string) => planHost(overcloud, nodes.find((n) => n.name === host) ?? fail(host));
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const nodeNamed = (host: string) => {
+    const n = byName.get(host);
+    if (!n) throw new ValidationError([noSuchHost(host)]);
+    return n;
+  };
+  const planOf = (host: string) => planHost(overcloud, nodeNamed(host));
   const hosts = nodes.map((n) => {
     const plan = planHost(overcloud, n);
     return summarizeHost(plan, hostFileLayout(plan, treeOptions(n)).length);
@@ -89,9 +91,9 @@ export function generate(opts: GenerateOptions): GenerateResult {
     if (keys.psk === 'generated' || keys.psk === 'reused') out.push(pskFile(overcloud.vars.ipsec_psk));
     const c = keys.certificates;
     if (c?.from === 'ca') {
-      out.push({ path: `${outputPaths.caDir}/ca.crt`, mode: 0o644, content: c.ca.certPem });
+      out.push({ path: outputPaths.caCert, mode: 0o644, content: c.ca.certPem });
       // The CA key stays with the operator: written only when we created it (or keep it from an earlier run).
-      if (c.caSource !== 'given') out.push({ path: `${outputPaths.caDir}/ca.key`, mode: 0o600, content: c.ca.keyPem });
+      if (c.caSource !== 'given') out.push({ path: outputPaths.caKey, mode: 0o600, content: c.ca.keyPem });
     }
     if (pacemaker.resources.length) {
       out.push({ path: outputPaths.pacemakerPlan, mode: 0o644, content: JSON.stringify(pacemaker, null, 2) + '\n' });
@@ -99,11 +101,12 @@ export function generate(opts: GenerateOptions): GenerateResult {
     }
     return out;
   };
-  const hostFiles = (host: string) => hostFileLayout(planOf(host), treeOptions(nodes.find((n) => n.name === host)!)).map(materialize);
+  const filesOf = (node: OvercloudNode) => hostFileLayout(planHost(overcloud, node), treeOptions(node)).map(materialize);
+  const hostFiles = (host: string) => filesOf(nodeNamed(host));
   function* eachFile(): Generator<OutputFile> {
     yield* globalFiles();
     // One host's plan and files at a time.
-    for (const node of nodes) for (const f of hostFiles(node.name)) yield { ...f, path: `${node.name}/${f.path}` };
+    for (const node of nodes) for (const f of filesOf(node)) yield { ...f, path: `${node.name}/${f.path}` };
     yield { path: outputPaths.summary, mode: 0o644, content: JSON.stringify(summaryJson(overcloud, hosts), null, 2) + '\n' };
   }
   return {
@@ -124,8 +127,8 @@ export function generate(opts: GenerateOptions): GenerateResult {
   };
 }
 
-function fail(host: string): never {
-  throw new ValidationError([{ host, field: '--host', value: host, message: 'no such overcloud host in the inventory' }]);
+function noSuchHost(host: string): Problem {
+  return { host, field: '--host', value: host, message: 'no such overcloud host in the inventory' };
 }
 
 function certificateOf(keys: KeyMaterial, node: OvercloudNode): (() => HostCertificate) | undefined {

@@ -43,13 +43,18 @@ function linked(p: Params): boolean {
   }
 }
 
+/** A symlink in rundir, made in one step (a temporary name, renamed over). */
+function placeLink(p: Params, target: string, path: string) {
+  makeDirs(p.rundir, 0o700);
+  const tmp = `${path}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  symlinkSync(target, tmp);
+  renameSync(tmp, path);
+}
+
 function link(p: Params) {
   const { file, link } = holderFiles(p);
-  makeDirs(p.rundir, 0o700);
-  const tmp = `${link}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true });
-  symlinkSync(file, tmp);
-  renameSync(tmp, link);
+  placeLink(p, file, link);
 }
 
 function unlink(p: Params) {
@@ -63,9 +68,7 @@ const retiredMarker = (p: Params) => `${p.rundir}/retired-${p.tunnel}`;
 function retired(action: 'start' | 'stop' | 'monitor', p: Params): OcfCode {
   const marker = retiredMarker(p);
   if (action === 'start') {
-    makeDirs(p.rundir, 0o700);
-    symlinkSync('/dev/null', `${marker}.${process.pid}`);
-    renameSync(`${marker}.${process.pid}`, marker);
+    placeLink(p, '/dev/null', marker);
     log.warn(`role=fallback is no longer used (peers keep their VIP tunnel without Pacemaker); run tripleo-ipsec pacemaker apply to remove this resource`);
     return OCF.SUCCESS;
   }

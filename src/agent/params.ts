@@ -1,7 +1,7 @@
 // The agent's parameters: read from OCF_RESKEY_*, checked before any use.
 // No parameter ever reaches a shell; they are argv elements at most, and
 // only after passing these patterns.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, isAbsolute } from 'node:path';
 import { CONN_NAME, nodePaths, RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
 import { DEFAULT_CTLSOCKET } from '../libreswan/whack.js';

@@ -20,7 +20,7 @@ import { runCommand } from '../system/command.js';
 import { withOurConfSettings, withOurSecretsInclude, withoutOurSettings } from './ipsecConf.js';
 import { chainRules, installChain, jumpPresent, removeChain, type Family } from './firewall.js';
 import { readManifest, writeManifest, type Manifest } from './manifest.js';
-import { connDigest, plutoChanges, type PlutoChange, type WantedConn } from './reconcile.js';
+import { connDigest, isOurConn, plutoChanges, type PlutoChange, type WantedConn } from './reconcile.js';
 import { applyPlan, removePlan } from '../pacemaker/cibUpdate.js';
 
 export interface ApplyNodeOptions extends Omit<GenerateOptions, 'hosts' | 'outDir'> {
@@ -122,8 +122,9 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   const ipsecD = join(root, nodePaths.ipsecD);
   const legacy = o.upgrade
     ? (existsSync(ipsecD) ? readdirSync(ipsecD) : [])
+        .filter((n) => n.startsWith(FILE_PREFIX))
         .map((n) => `${nodePaths.ipsecD}/${n}`)
-        .filter((p) => p.slice(nodePaths.ipsecD.length + 1).startsWith(FILE_PREFIX) && !desiredPaths.has(p) && !(p in ours) && statSync(join(root, p)).isFile())
+        .filter((p) => !desiredPaths.has(p) && !(p in ours) && statSync(join(root, p)).isFile())
     : [];
   if (foreign.length && !o.upgrade) {
     throw new InputError(`${foreign.join(', ')} exist(s) under ${root} and was not written by tripleo-ipsec; rerun with --upgrade to replace`);
@@ -243,9 +244,7 @@ async function uninstall(o: ApplyNodeOptions, root: string, manifest: Manifest |
     return report;
   }
   if (!report.plutoSkipped) {
-    // Ours: what the manifest recorded; before manifests recorded conns, every overcloud- conn.
-    const ours = (name: string) => (manifest.conns ? name in manifest.conns : name.startsWith(FILE_PREFIX));
-    for (const name of [...(await pluto.status()).conns.keys()].filter((n) => !n.includes('#') && ours(n)).sort()) {
+    for (const name of [...(await pluto.status()).conns.keys()].filter((n) => isOurConn(n, manifest.conns)).sort()) {
       report.pluto.push(await pluto.delete(name));
     }
   }

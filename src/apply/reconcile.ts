@@ -28,8 +28,15 @@ export function connDigest(c: Conn): string {
   return createHash('sha256').update(JSON.stringify([c.options, c.auto])).digest('hex').slice(0, 32);
 }
 
-/** The conn an instance belongs to: pluto lists an opportunistic group's members as "<group>#<cidr>". */
-const baseName = (loaded: string) => loaded.replace(/#.*$/, '');
+/**
+ * Whether a conn pluto lists is one we loaded: recorded in the manifest
+ * (before manifests recorded conns, every overcloud- conn was ours). An
+ * opportunistic group's members ("<group>#<cidr>") are pluto's, not ours.
+ */
+export function isOurConn(name: string, recorded: Record<string, string> | undefined): boolean {
+  if (name.includes('#')) return false;
+  return recorded ? name in recorded : name.startsWith(FILE_PREFIX);
+}
 
 export interface ReconcileInput {
   /** Every conn of this node's plan, all steps (deletes look at all of them). */
@@ -63,11 +70,6 @@ export function plutoChanges(i: ReconcileInput): PlutoChange[] {
     else if (c.auto === 'route' && !isRouted(have)) out.push({ op: 'route', name: c.name });
   }
   const planned = new Set(i.planned.map((w) => w.conn.name));
-  // Ours: recorded in the manifest; before manifests recorded conns, every overcloud- conn was ours.
-  const ours = (name: string) => (i.previous ? name in i.previous : name.startsWith(FILE_PREFIX));
-  for (const name of [...loaded.keys()].sort()) {
-    if (name !== baseName(name) || planned.has(name) || !ours(name)) continue;
-    out.push({ op: 'delete', name });
-  }
+  for (const name of [...loaded.keys()].sort()) if (!planned.has(name) && isOurConn(name, i.previous)) out.push({ op: 'delete', name });
   return out;
 }

@@ -3,7 +3,7 @@
 // exist in 0600 files of a private temporary directory and in the outputs
 // (0600); no secret is passed on a command line (PKCS#12 bundles are
 // written with an empty password, as pk12util imports them with -W '').
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../model/errors.js';
@@ -51,10 +51,6 @@ export function createCa(): Ca {
       '-subj', `/O=${ORG}/CN=${ORG} overcloud CA`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], d);
     return { certPem: readFileSync(join(d, 'ca.crt'), 'utf8'), keyPem: readFileSync(join(d, 'ca.key'), 'utf8') };
   });
-}
-
-export function caExistsIn(dir: string): boolean {
-  return existsSync(join(dir, 'ca.crt')) && existsSync(join(dir, 'ca.key'));
 }
 
 /** A certificate for `host` (CN = its FQDN, SANs = its addresses and name), signed by `ca`. */

@@ -5,7 +5,7 @@
 // bundle. What comes after works on values only.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { caExistsIn, createCa, type Ca } from '../cert/pki.js';
+import { createCa, type Ca } from '../cert/pki.js';
 import { InputError, type Problem, show, ValidationError } from '../model/errors.js';
 import { parseInventoryText, type Inventory } from '../model/inventory.js';
 import { type AlgorithmChecker, resolveIpsecVars, varLayers } from '../model/ipsecVars.js';
@@ -145,16 +145,13 @@ export function loadKeyMaterial(o: KeyOptions, overcloud: Overcloud, pskGiven: b
     }
     return { psk, certificates: { from: 'bundle', bundles } };
   }
-  const keptCa = join(o.outDir, outputPaths.caDir);
+  const readCa = (cert: string, key: string): Ca => ({ certPem: readInputFile(cert, 'CA certificate'), keyPem: readInputFile(key, 'CA key') });
   if (o.caCert || o.caKey) {
     if (!o.caCert || !o.caKey) throw new InputError('--ca-cert and --ca-key go together');
-    const ca = { certPem: readInputFile(o.caCert, 'CA certificate'), keyPem: readInputFile(o.caKey, 'CA key') };
-    return { psk, certificates: { from: 'ca', ca, caSource: 'given' } };
+    return { psk, certificates: { from: 'ca', ca: readCa(o.caCert, o.caKey), caSource: 'given' } };
   }
-  if (caExistsIn(keptCa)) {
-    const ca = { certPem: readInputFile(join(keptCa, 'ca.crt'), 'CA certificate'), keyPem: readInputFile(join(keptCa, 'ca.key'), 'CA key') };
-    return { psk, certificates: { from: 'ca', ca, caSource: 'kept' } };
-  }
+  const [keptCert, keptKey] = [join(o.outDir, outputPaths.caCert), join(o.outDir, outputPaths.caKey)];
+  if (existsSync(keptCert) && existsSync(keptKey)) return { psk, certificates: { from: 'ca', ca: readCa(keptCert, keptKey), caSource: 'kept' } };
   if (o.caCreate) return { psk, certificates: { from: 'ca', ca: createCa(), caSource: 'created' } };
   throw new InputError('ipsec_auth=cert needs the cluster CA: --ca-cert FILE --ca-key FILE, or --ca-create');
 }

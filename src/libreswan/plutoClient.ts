@@ -5,7 +5,7 @@
 // client on its hot path (src/agent/plutoctl.ts).
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../model/errors.js';
-import { commandFailed, runCommand, type Command } from '../system/command.js';
+import { commandFailed, runCommand, type Command, type CommandResult } from '../system/command.js';
 import { ADDCONN, WHACK, WHACK_RC } from './whack.js';
 import { parsePlutoStatus, type PlutoStatus } from './whackStatus.js';
 
@@ -24,19 +24,22 @@ export class PlutoClient {
     return { what, argv: [WHACK, '--ctlsocket', this.ctlsocket, ...args], timeoutMs };
   }
 
-  private async change(c: Command, alsoOk: number[] = []): Promise<string> {
+  /** Run a whack or addconn call; whack's exit codes mean the same for every call. */
+  private async call(c: Command, alsoOk: number[] = []): Promise<CommandResult> {
     const r = await runCommand(c);
     if (r.exitCode === WHACK_RC.NOT_RUNNING) throw new EnvironmentError(`${c.what}: no pluto answers on ${this.ctlsocket}`);
     if (r.exitCode !== WHACK_RC.OK && !alsoOk.includes(r.exitCode)) throw commandFailed(c, r);
+    return r;
+  }
+
+  private async change(c: Command, alsoOk: number[] = []): Promise<string> {
+    await this.call(c, alsoOk);
     return c.what;
   }
 
   /** Everything pluto holds, in one query: loaded conns, their routing, every state, the SA counters. */
   async status(): Promise<PlutoStatus> {
-    const c = this.whack("pluto's status (whack --status)", ['--status'], QUERY_MS);
-    const r = await runCommand(c);
-    if (r.exitCode === WHACK_RC.NOT_RUNNING) throw new EnvironmentError(`${c.what}: no pluto answers on ${this.ctlsocket}`);
-    if (r.exitCode !== WHACK_RC.OK) throw commandFailed(c, r);
+    const r = await this.call(this.whack("pluto's status (whack --status)", ['--status'], QUERY_MS));
     return parsePlutoStatus(r.stdout);
   }
 

@@ -56,6 +56,17 @@ export function cidrOf(address: ParsedAddress, len: number): ParsedCidr | undefi
   return parseCidr(`${address.text}/${len}`);
 }
 
+/**
+ * The subnet around `address` that TripleO's `<net>_cidr` variable gives:
+ * a prefix length (the inventory writes 24, '24'; older ones '/24'), or a
+ * whole CIDR. undefined when the value is neither.
+ */
+export function subnetAround(address: ParsedAddress, cidrVar: unknown): ParsedCidr | undefined {
+  if (typeof cidrVar === 'string' && cidrVar.includes('/') && cidrVar.length > 4) return parseCidr(cidrVar);
+  const len = typeof cidrVar === 'number' ? cidrVar : typeof cidrVar === 'string' && /^\/?\d{1,3}$/.test(cidrVar) ? Number(cidrVar.replace('/', '')) : undefined;
+  return len !== undefined && Number.isInteger(len) ? cidrOf(address, len) : undefined;
+}
+
 /** Sort key that orders addresses numerically within a family. */
 export function addressSortKey(a: ParsedAddress): string {
   return `${a.family}:${Buffer.from(a.addr.toByteArray()).toString('hex')}`;

@@ -72,8 +72,9 @@ export const outputPaths = {
   pacemakerPlan: 'cluster/pacemaker.json',
   pacemakerScript: 'cluster/pacemaker.sh',
   summary: 'summary.json',
-  /** The CA generate created (--ca-create), reused by later runs. */
-  caDir: 'ca',
+  /** The CA generate created (--ca-create), reused by later runs; the key only when we made it. */
+  caCert: 'ca/ca.crt',
+  caKey: 'ca/ca.key',
 };
 
 /** Certificates (ipsec_auth=cert): names in pluto's NSS database, the subject peers expect, the bundle's files. */

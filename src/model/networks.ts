@@ -8,7 +8,7 @@
 //   - without network_data: the deployed networks' net_cidr_map (heat
 //     environment), else each host's `<net>_cidr` (TripleO writes the prefix
 //     length per role) around its own `<net>_ip`.
-import { cidrOf, inSubnet, parseAddress, parseCidr, type ParsedAddress, type ParsedCidr } from './addresses.js';
+import { inSubnet, parseAddress, parseCidr, subnetAround, type ParsedAddress, type ParsedCidr } from './addresses.js';
 import { type Problem, show } from './errors.js';
 import type { Vars } from './inventory.js';
 import { CTLPLANE, NETWORK_NAME } from './names.js';
@@ -43,12 +43,6 @@ export function nameLowerOf(name: string, declared: NetworkDataEntry[] | undefin
   if (map && typeof map === 'object' && typeof (map as Record<string, unknown>)[name] === 'string') return (map as Record<string, string>)[name];
   const lower = defaultNameLower(name);
   return NETWORK_NAME.test(lower) ? lower : undefined;
-}
-
-function prefixOf(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^\/?\d{1,3}$/.test(v)) return Number(v.replace('/', ''));
-  return undefined;
 }
 
 export interface NetworkInputs {
@@ -135,6 +129,7 @@ export function resolveNetworks(i: NetworkInputs, problems: Problem[], notes: st
   }
 
   // Subnets and families.
+  const varsOf = new Map(i.hosts.map((h) => [h.name, h.vars]));
   const all: NetworkModel['all'] = new Map();
   const tunnelled: Network[] = [];
   for (const net of logical) {
@@ -164,9 +159,8 @@ export function resolveNetworks(i: NetworkInputs, problems: Problem[], notes: st
     } else {
       // <net>_cidr is per role: each host's own subnet, around its own address.
       for (const [host, a] of members) {
-        const hv = i.hosts.find((h) => h.name === host)!.vars;
-        const raw = parts.map((p) => hv[`${p}_cidr`]).find((v) => v !== undefined);
-        const x = typeof raw === 'string' && raw.includes('/') ? parseCidr(raw) : prefixOf(raw) !== undefined ? cidrOf(a, prefixOf(raw)!) : undefined;
+        const hv = varsOf.get(host)!;
+        const x = subnetAround(a, parts.map((p) => hv[`${p}_cidr`]).find((v) => v !== undefined));
         if (x && !subnets.some((s) => s.text === x.text)) subnets.push(x);
       }
       subnets.sort((x, y) => (x.text < y.text ? -1 : 1));

@@ -7,7 +7,7 @@ import { directGroupsOf, effectiveVars } from './inventory.js';
 import type { NetworkDataEntry } from './networkData.js';
 import type { IpsecVars, Overcloud, OvercloudNode } from './types.js';
 import { type Problem, show } from './errors.js';
-import { HOST_NAME } from './names.js';
+import { HOST_NAME, NETWORK_NAME } from './names.js';
 import { resolveMembership } from './membership.js';
 import { nameLowerOf, resolveNetworks, type HostOnNetworks } from './networks.js';
 import { resolveVips } from './vips.js';
@@ -55,7 +55,7 @@ function networksOfHost(vars: Vars, host: string, declared: NetworkDataEntry[] |
   return Object.keys(vars)
     .filter((k) => k.endsWith('_ip') && k !== 'ansible_ip')
     .map((k) => k.slice(0, -3))
-    .filter((n) => /^[a-z][a-z0-9_]{0,30}$/.test(n));
+    .filter((n) => NETWORK_NAME.test(n));
 }
 
 export function buildOvercloud(inputs: OvercloudInputs, problems: Problem[]): Overcloud | undefined {

@@ -5,7 +5,7 @@
 // ovn_dbs: IP}), and ride on the tunnelled network whose subnet holds them.
 // A VIP that is a ctlplane address (a cell stack's redis_vip is its
 // ctlplane_vip), or lies in no tunnelled network, gets no tunnel and a note.
-import { inSubnet, parseAddress, parseCidr, type ParsedAddress } from './addresses.js';
+import { inSubnet, parseAddress, subnetAround, type ParsedAddress, type ParsedCidr } from './addresses.js';
 import { type Problem, show } from './errors.js';
 import type { Vars } from './inventory.js';
 import { CTLPLANE, NETWORK_NAME } from './names.js';
@@ -33,11 +33,12 @@ export function resolveVips(i: VipInputs, problems: Problem[], notes: string[]):
   const ctlplane = new Set<string>();
   const ctlVip = parseAddress(i.stackVars.ctlplane_vip);
   if (ctlVip) ctlplane.add(ctlVip.text);
-  const ctlSubnets = i.hostVars.flatMap((v) => {
+  const ctlSubnets = i.hostVars.flatMap((v): ParsedCidr[] => {
     const a = parseAddress(v.ctlplane_ip);
-    if (a) ctlplane.add(a.text);
-    const len = v.ctlplane_subnet_cidr ?? v.ctlplane_cidr;
-    return a && (typeof len === 'string' || typeof len === 'number') && /^\/?\d{1,3}$/.test(String(len)) ? [parseCidr(`${a.text}/${String(len).replace('/', '')}`)!] : [];
+    if (!a) return [];
+    ctlplane.add(a.text);
+    const s = subnetAround(a, v.ctlplane_subnet_cidr ?? v.ctlplane_cidr);
+    return s ? [s] : [];
   });
   const isCtlplane = (a: ParsedAddress) => ctlplane.has(a.text) || ctlSubnets.some((s) => inSubnet(a, s));
   const holderOf = (a: ParsedAddress) =>

@@ -16,7 +16,8 @@ export function scratchDir(prefix = 'tripleo-ipsec-test-'): { dir: string; clean
 
 export interface Inputs {
   inventory: Record<string, unknown> | string;
-  networkData?: unknown[];
+  /** A list of networks, or a network_data.yaml's text, written as it is. */
+  networkData?: unknown[] | string;
   env?: Record<string, unknown>;
 }
 
@@ -27,7 +28,7 @@ export function writeInputs(dir: string, inputs: Inputs, extra: Partial<Generate
   let networkDataPath: string | undefined;
   if (inputs.networkData) {
     networkDataPath = join(dir, 'network_data.yaml');
-    writeFileSync(networkDataPath, stringify(inputs.networkData));
+    writeFileSync(networkDataPath, typeof inputs.networkData === 'string' ? inputs.networkData : stringify(inputs.networkData));
   }
   const envPaths: string[] = [];
   const env = inputs.env ?? { parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK } } };

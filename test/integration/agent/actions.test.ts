@@ -15,7 +15,6 @@ import { scratchDir, writeInputs } from '../../helpers/inputs.js';
 
 const VIP = '192.0.2.100';
 const TUNNEL = 'overcloud-internal_api-vip-tunnel';
-const HOLDER_FILE = 'overcloud-vip-holder/overcloud-internal_api-vip-tunnel.conf';
 
 const inventory = {
   Controller: {

@@ -2,7 +2,7 @@
 // (test/fixtures/tripleo-samples: network_data in every format, routed
 // spine-leaf ones included, and tripleo-common's own inventory fixtures),
 // each checked for its exact tunnel set and by libreswan's own parser.
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -10,8 +10,7 @@ import { generate, type GenerateResult } from '../../../src/generate.js';
 import { checkconfigIpsecDir } from '../../../src/libreswan/checkconfig.js';
 import { normalizeInventory, effectiveVars, hostsOfGroup } from '../../../src/model/inventory.js';
 import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
-import { scratchDir, TEST_PSK } from '../../helpers/inputs.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { scratchDir, writeInputs } from '../../helpers/inputs.js';
 
 const SAMPLES = join(__dirname, '..', '..', 'fixtures', 'tripleo-samples');
 const ND = join(SAMPLES, 'network_data');
@@ -134,18 +133,11 @@ function expectExactTunnels(r: GenerateResult, hosts: Record<string, Record<stri
   }
 }
 
-function generateIn(dir: string, inventory: unknown, networkData?: unknown, extra: { stack?: string; sets?: string[] } = {}) {
+/** generate on an inventory (an object in Ansible's shape, or a file's text) and a network_data.yaml's text. */
+function generateIn(dir: string, inventory: unknown, networkData?: string, extra: { stack?: string; sets?: string[] } = {}) {
   mkdirSync(dir, { recursive: true });
-  const inventoryPath = join(dir, 'inventory.yaml');
-  writeFileSync(inventoryPath, typeof inventory === 'string' ? inventory : stringify(inventory));
-  let networkDataPath: string | undefined;
-  if (networkData !== undefined) {
-    networkDataPath = join(dir, 'network_data.yaml');
-    writeFileSync(networkDataPath, typeof networkData === 'string' ? networkData : stringify(networkData));
-  }
-  const envPath = join(dir, 'env.yaml');
-  writeFileSync(envPath, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK } } }));
-  return generate({ inventoryPath, networkDataPath, envPaths: [envPath], sets: extra.sets ?? [], outDir: join(dir, 'out'), hosts: [], stack: extra.stack });
+  const text = typeof inventory === 'string' ? inventory : stringify(inventory);
+  return generate(writeInputs(dir, { inventory: text, networkData }, { sets: extra.sets ?? [], stack: extra.stack }));
 }
 
 function checkconfigAll(r: GenerateResult, dir: string) {
@@ -158,6 +150,16 @@ function checkconfigAll(r: GenerateResult, dir: string) {
   }
 }
 
+/** Run `fn` in a scratch directory removed afterwards, failed or not. */
+function inScratch(fn: (dir: string) => void) {
+  const s = scratchDir();
+  try {
+    fn(s.dir);
+  } finally {
+    s.cleanup();
+  }
+}
+
 const noCtlplaneIn = (r: GenerateResult) => {
   for (const f of r.files) if (/\.conf$/.test(f.path)) expect(f.content, f.path).not.toMatch(/=192\.168\.2[45]\./);
 };
@@ -166,18 +168,17 @@ describe('generate on every real network_data sample (3 controllers in the first
   const files = readdirSync(ND).filter((f) => f.endsWith('.yaml') && !NOT_NETWORK_DATA.has(f)).sort();
 
   it.each(files)('%s: one mesh per logical network across its leaves, every VIP end, nothing to ctlplane, checkconfig clean', (file) => {
-    const s = scratchDir();
-    try {
+    inScratch((dir) => {
       const text = readFileSync(join(ND, file), 'utf8');
       const nets = (parse(text) ?? []) as RawNet[];
       if (nets.length === 0) {
         // The default (ctlplane only): no isolated network, nothing to tunnel.
-        const r = generateIn(s.dir, inventoryFor(nets), text);
+        const r = generateIn(dir, inventoryFor(nets), text);
         expect(r.overcloud.networks).toEqual([]);
         expect(connsByHost(r).size).toBe(0);
         return;
       }
-      const r = generateIn(s.dir, inventoryFor(nets), text);
+      const r = generateIn(dir, inventoryFor(nets), text);
       const expected = ROUTED[file];
       if (expected) {
         expect(Object.fromEntries(r.overcloud.networks.map((n) => [n.name, n.subnets]))).toEqual(expected);
@@ -195,36 +196,28 @@ describe('generate on every real network_data sample (3 controllers in the first
       expect(Object.keys(vips).sort()).toEqual(nets.filter((n) => n.vip && n.enabled !== false).map((n) => n.name_lower ?? n.name.toLowerCase()).sort());
       expectExactTunnels(r, hosts, vips);
       noCtlplaneIn(r);
-      checkconfigAll(r, s.dir);
-    } finally {
-      s.cleanup();
-    }
+      checkconfigAll(r, dir);
+    });
   });
 
   it('a leaf1 address outside every subnet of its network is still an error naming host, field and value', () => {
-    const s = scratchDir();
-    try {
+    inScratch((dir) => {
       const text = readFileSync(join(ND, 'v2-routed-networks.yaml'), 'utf8');
       const inv = inventoryFor(parse(text) as RawNet[]);
       (inv.Compute.hosts['overcloud-novacompute-0'] as Record<string, unknown>).internal_api_ip = '172.16.34.20';
-      expect(() => generateIn(s.dir, inv, text)).toThrow(/host overcloud-novacompute-0: internal_api_ip="172\.16\.34\.20": outside internal_api's subnets 172\.16\.32\.0\/24, 172\.16\.33\.0\/24/);
-    } finally {
-      s.cleanup();
-    }
+      expect(() => generateIn(dir, inv, text)).toThrow(/host overcloud-novacompute-0: internal_api_ip="172\.16\.34\.20": outside internal_api's subnets 172\.16\.32\.0\/24, 172\.16\.33\.0\/24/);
+    });
   });
 
   it('ipsec_leaf_networks keeps a legacy leaf network a mesh of its own', () => {
-    const s = scratchDir();
-    try {
+    inScratch((dir) => {
       const text = readFileSync(join(ND, 'v2-legacy-routed-networks.yaml'), 'utf8');
-      const r = generateIn(s.dir, inventoryFor(parse(text) as RawNet[]), text, { sets: ['ipsec_leaf_networks={internal_api2: internal_api2}'] });
+      const r = generateIn(dir, inventoryFor(parse(text) as RawNet[]), text, { sets: ['ipsec_leaf_networks={internal_api2: internal_api2}'] });
       expect(r.overcloud.networks.find((n) => n.name === 'internal_api')!.subnets).toEqual(['172.16.32.0/24']);
       expect(r.overcloud.networks.find((n) => n.name === 'internal_api2')!.subnets).toEqual(['172.16.33.0/24']);
       const c0 = connsByHost(r).get('overcloud-controller-0')!;
       expect([...c0].filter((c) => c.startsWith('overcloud-internal_api-to-')).sort()).toEqual(['overcloud-internal_api-to-overcloud-controller-1', 'overcloud-internal_api-to-overcloud-controller-2']);
-    } finally {
-      s.cleanup();
-    }
+    });
   });
 });
 
@@ -253,51 +246,42 @@ describe("generate on tripleo-common's own inventory fixtures (no network_data: 
   ];
 
   it.each(cases)('%s (stack %s): exactly the hosts of the stack, every pair on each network, the VIPs, nothing to ctlplane, checkconfig clean', (file, stack, vips) => {
-    const s = scratchDir();
-    try {
+    inScratch((dir) => {
       const text = readFileSync(join(INV, file), 'utf8');
-      const r = generateIn(s.dir, text, undefined, { stack });
+      const r = generateIn(dir, text, undefined, { stack });
       const hosts = expectedHosts(text, stack === 'cell1' ? 'cell1' : file.startsWith('cell1') ? 'cell1' : 'overcloud');
       expect(r.overcloud.nodes.map((n) => n.name).sort()).toEqual(Object.keys(hosts).sort());
       for (const n of r.overcloud.nodes) expect(n.addresses, n.name).toEqual(hosts[n.name]);
       expect(Object.fromEntries(r.overcloud.vips.map((v) => [v.name, v.network]))).toEqual(vips);
       expectExactTunnels(r, hosts, vips);
       noCtlplaneIn(r);
-      checkconfigAll(r, s.dir);
+      checkconfigAll(r, dir);
       if (file.startsWith('merged')) expect(r.overcloud.notes.join('\n')).toMatch(stack === 'cell1' ? /stack overcloud not included .*--stack overcloud/ : /stack cell1 not included \(its hosts: cell1-cellcontrol-0, cell1-compute-0\)/);
       // A cell stack's redis_vip is its ctlplane_vip: no tunnel, and a note says so.
       if (stack === 'cell1' || file.startsWith('cell1')) expect(r.overcloud.notes).toContain('redis_vip 192.168.24.21 is a ctlplane address: no tunnel (ctlplane is never tunnelled)');
-    } finally {
-      s.cleanup();
-    }
+    });
   });
 
   it('the ipsec service group and excluded_overcloud decide who gets tunnels, and a note names who was left out', () => {
-    const s = scratchDir();
-    try {
+    inScratch((dir) => {
       const doc = parse(readFileSync(join(INV, 'overcloud_static.pcmk.yaml'), 'utf8')) as Record<string, unknown>;
       const with1 = { ...doc, ipsec: { children: { Controller: {} } } };
-      const r = generateIn(join(s.dir, 'a'), with1);
+      const r = generateIn(join(dir, 'a'), with1);
       expect(r.overcloud.nodes.map((n) => n.name)).toEqual(['overcloud-controller-0']);
       expect(r.overcloud.notes).toContain('not in the ipsec service group, so no tunnels: overcloud-novacompute-0');
       const with2 = { ...doc, excluded_overcloud: { hosts: { 'overcloud-novacompute-0': {} } } };
-      const r2 = generateIn(join(s.dir, 'b'), with2);
+      const r2 = generateIn(join(dir, 'b'), with2);
       expect(r2.overcloud.nodes.map((n) => n.name)).toEqual(['overcloud-controller-0']);
       expect(r2.overcloud.notes).toContain('in excluded_overcloud, so no tunnels: overcloud-novacompute-0');
       expect(r2.files.some((f) => f.path.startsWith('overcloud-novacompute-0/'))).toBe(false);
-    } finally {
-      s.cleanup();
-    }
+    });
   });
 
   it('a multi-stack inventory with no overcloud stack and no --stack: one error naming the stacks', () => {
-    const s = scratchDir();
-    try {
+    inScratch((dir) => {
       const doc = parse(readFileSync(join(INV, 'merged_static.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
       (doc.Undercloud.vars as Record<string, unknown>).plans = ['cell1', 'edge1'];
-      expect(() => generateIn(s.dir, doc)).toThrow(/--stack="<none>": the inventory has several stacks \(cell1, edge1\): name one/);
-    } finally {
-      s.cleanup();
-    }
+      expect(() => generateIn(dir, doc)).toThrow(/--stack="<none>": the inventory has several stacks \(cell1, edge1\): name one/);
+    });
   });
 });

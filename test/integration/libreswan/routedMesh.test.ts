@@ -3,7 +3,6 @@
 // subnet per leaf. The leaf1 compute must authenticate with each leaf0
 // controller and with the VIP's holder, through the router.
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { generate, type GenerateResult } from '../../../src/generate.js';
@@ -13,7 +12,7 @@ import { connNames } from '../../../src/model/names.js';
 import { Lab } from '../../helpers/netns.js';
 import { plutoLog, startPluto, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
 import { runAgent } from '../../helpers/agent.js';
-import { scratchDir, TEST_PSK } from '../../helpers/inputs.js';
+import { scratchDir, writeInputs } from '../../helpers/inputs.js';
 
 const LEAF0 = '192.0.2';
 const LEAF1 = '198.51.100';
@@ -43,11 +42,9 @@ describe('a routed overcloud: a leaf1 compute and leaf0 controllers, one network
       overcloud: { children: { allovercloud: {} } },
       pacemaker: { children: { Controller: {} } },
     };
-    writeFileSync(join(s.dir, 'inventory.yaml'), stringify(inventory));
-    writeFileSync(join(s.dir, 'network_data.yaml'), stringify(networkData));
-    writeFileSync(join(s.dir, 'env.yaml'), stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK } } }));
-    const out = join(s.dir, 'out');
-    r = generate({ inventoryPath: join(s.dir, 'inventory.yaml'), networkDataPath: join(s.dir, 'network_data.yaml'), envPaths: [join(s.dir, 'env.yaml')], sets: [], outDir: out, hosts: [] });
+    const opts = writeInputs(s.dir, { inventory: stringify(inventory), networkData });
+    const out = opts.outDir;
+    r = generate(opts);
     writeTreeAtomically(out, r.files);
 
     // Two leaves, routed: br0 (leaf0) and br1 (leaf1), a router with a leg on each.
