@@ -17,7 +17,7 @@ import { inSubnet, parseAddress, parseCidr } from '../../src/model/addresses.js'
 import { runAgentAsync } from './agent.js';
 import { Lab, sh, shAsync } from './netns.js';
 import { prefixOf, type NodeLab } from './overcloudLab.js';
-import { alive, plutoLog, startPluto, stopPluto, waitFor, whack } from './pluto.js';
+import { alive, plutoDeath, plutoLog, startPluto, stopPluto, waitFor, whack } from './pluto.js';
 import { TEST_PSK } from './inputs.js';
 
 export const SAMPLE = join(__dirname, '..', '..', 'examples', 'sample-overcloud');
@@ -212,7 +212,12 @@ export class DataplaneOvercloud {
 
   /** Milliseconds from pluto start until every node is settled. */
   async waitSettled(timeoutMs: number): Promise<number> {
-    await waitFor('every node to settle', () => [...this.nodes.keys()].every((n) => this.settled(n)), timeoutMs, 1000).catch((e) => {
+    // A dead pluto never settles: say so at once rather than at the deadline.
+    const settledOrDead = () => {
+      if (this.deadPlutos().length) throw new DeadPluto();
+      return [...this.nodes.keys()].every((n) => this.settled(n));
+    };
+    await waitFor('every node to settle', settledOrDead, timeoutMs, 1000, (e) => e instanceof DeadPluto).catch((e) => {
       const unsettled = [...this.nodes.keys()].find((n) => {
         try {
           return !this.settled(n);
@@ -221,7 +226,8 @@ export class DataplaneOvercloud {
         }
       });
       const look = this.deadPlutos()[0] ?? unsettled;
-      throw new Error(`${(e as Error).message}\n${this.table()}\ndead plutos: ${this.deadPlutos().join(', ') || 'none'}; failures: ${this.plutoFailures().join('; ') || 'none'}\n${look ? this.diagnose(look, 80) : ''}`);
+      const deaths = this.deadPlutos().map((n) => `${n}: ${plutoDeath(this.nodes.get(n)!.pluto!)}`);
+      throw new Error(`${(e as Error).message}\n${deaths.join('\n')}${deaths.length ? '\n' : ''}${this.table()}\ndead plutos: ${this.deadPlutos().join(', ') || 'none'}; failures: ${this.plutoFailures().join('; ') || 'none'}\n${look ? this.diagnose(look, 80) : ''}`);
     });
     return Date.now() - this.plutoStartedAt;
   }
@@ -396,4 +402,10 @@ export function smallSampleInventory(dir: string): string {
   const p = join(dir, 'inventory-small.yaml');
   writeFileSync(p, stringify(inv));
   return p;
+}
+
+class DeadPluto extends Error {
+  constructor() {
+    super('a pluto died while waiting for every node to settle');
+  }
 }

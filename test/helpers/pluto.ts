@@ -18,14 +18,16 @@ export interface Pluto {
   ipsecdir: string;
   /** The agent's rundir for this pluto (its ipsec.conf includes rundir/*.conf, as apply writes it). */
   agentRun: string;
+  /** How pluto ended, once it has: its exit code or the signal that killed it. */
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
 export function sleep(ms: number) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** Poll fn every `everyMs` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number, everyMs = 200): Promise<T> {
+/** Poll fn every `everyMs` until it returns a truthy value or `timeoutMs` passes; an error `isFatal` accepts ends the wait at once. */
+export async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number, everyMs = 200, isFatal: (e: unknown) => boolean = () => false): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -33,6 +35,7 @@ export async function waitFor<T>(what: string, fn: () => T | undefined | false, 
       const v = fn();
       if (v) return v;
     } catch (e) {
+      if (isFatal(e)) throw e;
       last = e;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
@@ -65,6 +68,8 @@ export function startPluto(lab: Lab, ns: string, dir: string, ipsecdir: string, 
   const pid = child.pid!;
   const ctl = join(dir, 'run', 'pluto.ctl');
   const p: Pluto = { ns, dir, ctl, conf, log, pid, ipsecdir, agentRun };
+  // `ip netns exec` execs pluto, so this is pluto's own exit status.
+  child.once('exit', (code, signal) => (p.exit = { code, signal }));
   lab.onCleanup(() => stopPluto(p));
   const deadline = Date.now() + 10_000;
   while (!existsSync(ctl)) {
@@ -109,6 +114,19 @@ export function ipsec(lab: Lab, p: Pluto, args: string[], timeoutMs = 15_000) {
 
 export function whack(lab: Lab, p: Pluto, args: string[], timeoutMs = 15_000) {
   return lab.exec(p.ns, WHACK, ['--ctlsocket', p.ctl, ...args], { allowFail: true, timeoutMs });
+}
+
+/**
+ * Why a pluto that should be running is not, in one line: its exit status,
+ * the last thing it wrote to stderr (glibc and NSS aborts land there, not in
+ * the log), its last log line, and what the kernel said (a segfault).
+ */
+export function plutoDeath(p: Pluto): string {
+  const how = p.exit ? (p.exit.signal ? `killed by ${p.exit.signal}` : `exited with ${p.exit.code}`) : 'gone (exit status not yet reaped)';
+  const stderr = safeRead(join(p.dir, 'pluto.stdout')).trim().split('\n').slice(-3).join(' | ');
+  const lastLog = safeRead(p.log).trim().split('\n').pop() ?? '';
+  const kernel = spawnSync('dmesg', [], { encoding: 'utf8', timeout: 5000 }).stdout?.split('\n').filter((l) => /pluto|segfault|traps:/.test(l)).slice(-3).join(' | ');
+  return `pluto pid ${p.pid} ${how}; stderr: ${stderr || '(nothing)'}; last log line: ${lastLog}; kernel: ${kernel || '(nothing)'}`;
 }
 
 export function plutoLog(p: Pluto): string {
