@@ -135,8 +135,8 @@ export function start(ctx: Context): OcfCode {
   const first = pluto.connLoaded(conns[0]) === 'yes';
   const last = pluto.connLoaded(conns[conns.length - 1]) === 'yes';
   if (!first && !last) {
-    // The usual start: none loaded. One addconn loads and initiates them all.
-    pluto.addAndStartAll(file);
+    // The usual start: none loaded. One addconn loads them, then all are initiated at once.
+    pluto.addAndStartAll(file, conns);
     log.info(`VIP ${p.vip}: ${conns.length} peer(s), ${conns.length} initiated`);
     return OCF.SUCCESS;
   }
@@ -145,7 +145,7 @@ export function start(ctx: Context): OcfCode {
   // One initiator per conn: a conn pluto already started is left to finish.
   const states = ikeStatesByConn(pluto.showStates());
   const toStart = conns.filter((c) => !states.has(c));
-  for (const c of toStart) pluto.initiateAsync(c);
+  pluto.initiateAllAsync(toStart);
   log.info(`VIP ${p.vip}: ${conns.length} peer(s), ${toStart.length} initiated, ${conns.length - toStart.length} already negotiating or up`);
   return OCF.SUCCESS;
 }

@@ -83,14 +83,28 @@ export class PlutoCtl {
   }
 
   /**
-   * Load every conn of `file` and initiate its auto=start ones, asynchronously:
-   * one addconn for all, where a whack call per conn costs a round trip to a
-   * pluto that may be busy (under load in the data-plane guest, 60 s for 10).
-   * Only for conns not loaded yet: adding a loaded conn replaces it and its SAs.
+   * Load the conns of `file` and initiate them all, asynchronously. Not
+   * `addconn --autoall`: after adding, it makes pluto listen, and pluto's
+   * listen reloads every secret; with certificates that frees the private
+   * key a crypto helper may be signing an IKE_AUTH with, and pluto 4.10
+   * dies of it (SIGSEGV in PK11_SignWithMechanism, docs/FACTS.md). The
+   * initiates run concurrently from one shell, so a busy pluto costs one
+   * wait, not one per conn. Only for conns not loaded yet: adding a loaded
+   * conn replaces it and its SAs.
    */
-  addAndStartAll(file: string): void {
-    const r = this.run(ADDCONN, ['--ctlsocket', this.ctlsocket, '--config', file, '--autoall'], 'add and start every conn');
-    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `ipsec addconn --autoall from ${file} failed (exit ${r.status}): ${firstLine(r.out)}`);
+  addAndStartAll(file: string, names: string[]): void {
+    this.addConns(file, names);
+    this.initiateAllAsync(names);
+  }
+
+  /** `whack --initiate --asynchronous` for each conn, all at once; fails if any failed. Names pass as arguments, never through the shell's parser. */
+  initiateAllAsync(names: string[]): void {
+    if (!names.length) return;
+    // Each whack is bounded by the action's deadline itself (timeout -s KILL): killing the shell alone would leave them behind on a hung pluto.
+    const script = 'w=$1; s=$2; t=$3; shift 3; pids=; for c; do timeout -s KILL "$t" "$w" --ctlsocket "$s" --name "$c" --initiate --asynchronous >/dev/null & pids="$pids $!"; done; rc=0; for p in $pids; do wait "$p" || rc=$?; done; exit $rc';
+    const seconds = Math.max(0.1, (this.deadline.remaining() - 50) / 1000).toFixed(2);
+    const r = this.run('/bin/sh', ['-c', script, 'initiate', WHACK, this.ctlsocket, seconds, ...names], `initiate ${names.length} conn(s)`);
+    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `initiating ${names.length} conn(s) failed (a whack exited ${r.status}): ${firstLine(r.out)}`);
   }
 
   /** Delete a conn's SAs (IKE Delete to the peer), keeping the conn; for a template, its instances go. */
@@ -107,13 +121,6 @@ export class PlutoCtl {
     if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `whack --showstates failed (exit ${r.status})`);
     return r.out;
   }
-
-  /** Start negotiating without waiting for the peer (a synchronous --up can block 64 s). */
-  initiateAsync(name: string): void {
-    const r = this.whack(['--name', name, '--initiate', '--asynchronous'], `initiate ${name}`);
-    if (r.status !== 0) throw new OcfExit(OCF.ERR_GENERIC, `initiating ${name} failed (exit ${r.status}): ${firstLine(r.out)}`);
-  }
-
 }
 
 function firstLine(s: string): string {

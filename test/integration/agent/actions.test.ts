@@ -11,6 +11,8 @@ import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackSt
 import { Lab } from '../../helpers/netns.js';
 import { alive, plutoLog, startPluto, stopPluto, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
 import { runAgent } from '../../helpers/agent.js';
+import { Deadline, PlutoCtl } from '../../../src/agent/plutoctl.js';
+import { spawnSync } from 'node:child_process';
 import { scratchDir, writeInputs } from '../../helpers/inputs.js';
 
 const VIP = '192.0.2.100';
@@ -273,6 +275,15 @@ describe('ocf:tripleo:ipsec against real pluto', () => {
       expect(r.ms).toBeLessThan(2000);
       expect(r.code).toBe(1);
       expect(r.reason).toMatch(/did not answer within/);
+      // The concurrent initiates of a start: bounded, and none left behind.
+      const ctl = new PlutoCtl(hung, new Deadline(1500));
+      const t1 = Date.now();
+      expect(() => ctl.initiateAllAsync(['overcloud-a', 'overcloud-b', 'overcloud-c'])).toThrow();
+      expect(Date.now() - t1).toBeLessThan(1500);
+      const left = () => spawnSync('pgrep', ['-f', `whack --ctlsocket ${hung}`], { encoding: 'utf8' }).stdout.trim();
+      const t2 = Date.now();
+      while (left() && Date.now() - t2 < 1000) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+      expect(left()).toBe('');
     } finally {
       child.kill('SIGKILL');
     }
