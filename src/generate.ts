@@ -69,9 +69,11 @@ export function generate(opts: GenerateOptions): GenerateResult {
 
   // 3. Plan.
   const pacemaker = planPacemaker(overcloud, opts.vipResources);
+  const clusterHosts = overcloud.nodes.filter((n) => n.pacemaker).map((n) => n.name).sort();
   const treeOptions = (node: OvercloudNode): HostTreeOptions => ({
     firewall: !overcloud.vars.ipsec_skip_firewall_rules,
     certificate: certificateOf(keys, node),
+    ...(node.pacemaker ? { pacemaker: { hosts: clusterHosts, plan: pacemaker } } : {}),
   });
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const nodeNamed = (host: string) => {

@@ -12,19 +12,26 @@ import { generate, type GenerateOptions } from '../generate.js';
 import { EnvironmentError, InputError } from '../model/errors.js';
 import { certNames, fileNames, FILE_PREFIX, nodePaths, RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
 import type { OutputFile } from '../model/types.js';
-import type { DeployStep, HostPlan } from '../plan/tunnels.js';
-import { confPathOf, secretsPathOf } from '../render/hostTree.js';
+import type { DeployStep } from '../plan/tunnels.js';
 import { replaceFileAtomically } from '../output/atomicTree.js';
 import { PlutoClient } from '../libreswan/plutoClient.js';
 import { runCommand } from '../system/command.js';
 import { withOurConfSettings, withOurSecretsInclude, withoutOurSettings } from './ipsecConf.js';
 import { chainRules, installChain, jumpPresent, removeChain, type Family } from './firewall.js';
 import { readManifest, writeManifest, type Manifest } from './manifest.js';
-import { connDigest, isOurConn, plutoChanges, type PlutoChange, type WantedConn } from './reconcile.js';
+import { isOurConn, plutoChanges, type PlutoChange, type WantedConn } from './reconcile.js';
+import { parseNodePlan } from '../plan/nodePlan.js';
+import { readNodeTree, type NodeTree } from './nodeTree.js';
 import { applyPlan, removePlan } from '../pacemaker/cibUpdate.js';
 
-export interface ApplyNodeOptions extends Omit<GenerateOptions, 'hosts' | 'outDir'> {
+export interface ApplyNodeOptions {
   host: string;
+  /**
+   * Where this node's desired state comes from: the inventory and IpsecVars
+   * (generate runs here), or a host tree generate wrote elsewhere (the
+   * undercloud) with its node plan. Uninstall needs neither.
+   */
+  source?: { inputs: Omit<GenerateOptions, 'hosts' | 'outDir'> } | { tree: string };
   root: string;
   step?: DeployStep;
   uninstall: boolean;
@@ -64,20 +71,20 @@ function sameAs(f: OutputFile, have: Buffer | undefined): boolean {
   return have !== undefined && have.equals(f.bytes ?? Buffer.from(f.content, 'utf8'));
 }
 
-/** The deploy step of each of the host's files: its conn file's, else 1 (firewall, policies, certificate). */
-function stepsOfFiles(plan: HostPlan): Map<string, DeployStep> {
-  const steps = new Map<string, DeployStep>();
-  for (const f of plan.files) {
-    steps.set(confPathOf(f), f.step);
-    const s = secretsPathOf(f);
-    if (s) steps.set(s, f.step);
+/** This node's files and node plan, generated here from the inputs. */
+function generateHere(inputs: Omit<GenerateOptions, 'hosts' | 'outDir'>, host: string, root: string): NodeTree {
+  const r = generate({ ...inputs, hosts: [host], outDir: join(root, nodePaths.stateDir) });
+  if (r.psk !== 'given' && !r.overcloud.vars.use_opportunistic_ipsec) {
+    throw new InputError('apply needs ipsec_psk from an environment (every node must hold the same key): pass the file generate or heat-env wrote with -e, or install a tree generated on the undercloud with --tree');
   }
-  return steps;
+  const files = r.hostFiles(host);
+  const planFile = files.find((f) => f.path === nodePaths.nodePlan)!;
+  return { nodePlan: parseNodePlan(planFile.content, `${nodePaths.nodePlan} as generated`), files };
 }
 
-/** Every conn of the plan with the file pluto loads it from. */
-function wantedConns(plan: HostPlan, root: string): WantedConn[] {
-  return plan.files.flatMap((f) => f.conns.map((conn) => ({ conn, file: join(root, confPathOf(f)), agentOnly: f.agentOnly === true })));
+function desiredState(o: ApplyNodeOptions, root: string): NodeTree {
+  if (!o.source) throw new InputError('apply needs --inventory (and -e with IpsecVars) or --tree');
+  return 'tree' in o.source ? readNodeTree(o.source.tree, o.host) : generateHere(o.source.inputs, o.host, root);
 }
 
 async function runPlutoChange(pluto: PlutoClient, c: PlutoChange): Promise<string> {
@@ -103,17 +110,13 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   if (o.uninstall) return uninstall(o, root, manifest, pluto, report);
 
   // 1. Everything this node should have, validated before anything is touched.
-  const r = generate({ ...o, hosts: [o.host], outDir: join(root, nodePaths.stateDir) });
-  if (r.psk !== 'given' && !r.overcloud.vars.use_opportunistic_ipsec) {
-    throw new InputError('apply needs ipsec_psk from an environment (every node must hold the same key): pass the file generate or heat-env wrote with -e');
-  }
-  const plan = r.planOf(o.host);
-  const all = r.hostFiles(o.host);
+  const { nodePlan, files: all } = desiredState(o, root);
   const steps: DeployStep[] = o.step === undefined ? [1, 3] : [o.step];
-  const stepOf = stepsOfFiles(plan);
-  const wanted = all.filter((f) => steps.includes(stepOf.get(f.path) ?? 1));
+  const stepOf = new Map(nodePlan.files.map((f) => [f.path, f.step]));
+  // The node plan itself belongs to every step.
+  const wanted = all.filter((f) => !stepOf.has(f.path) || steps.includes(stepOf.get(f.path)!));
   const desiredPaths = new Set(all.map((f) => f.path));
-  const firewallOn = !r.overcloud.vars.ipsec_skip_firewall_rules;
+  const firewallOn = nodePlan.firewall;
 
   // 2. Refuse to overwrite what is not ours, unless upgrading. Each file is read once.
   const ours = manifest?.files ?? {};
@@ -176,11 +179,11 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   }
 
   // 5. pluto: the plan against what it has loaded (one status query), so a pluto that lost conns is repaired.
-  const planned = wantedConns(plan, root);
+  const planned: WantedConn[] = nodePlan.conns.map(({ kind: _kind, ...c }) => ({ ...c, file: join(root, c.file) }));
   const digests: Record<string, string> = {};
   for (const w of planned) {
-    const before = manifest?.conns?.[w.conn.name];
-    digests[w.conn.name] = steps.includes(w.conn.step) ? connDigest(w.conn) : before ?? connDigest(w.conn);
+    const before = manifest?.conns?.[w.name];
+    digests[w.name] = steps.includes(w.step) ? w.digest : before ?? w.digest;
   }
   if (!report.plutoSkipped) {
     const secretsChanged = [...changedFiles].some((p) => p.endsWith('.secrets'));
@@ -193,8 +196,16 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
       previous: manifest?.conns,
       changedFiles: new Set([...changedFiles].map((p) => join(root, p))),
     });
-    if (changes.some((c) => c.op === 'add' || c.op === 'replace')) report.pluto.push(await pluto.listen());
-    for (const c of changes) report.pluto.push(await runPlutoChange(pluto, c));
+    // Loads first. pluto's listen reloads every secret, and with certificates that can kill a
+    // pluto signing an IKE_AUTH (docs/FACTS.md): only when a conn we loaded found no local
+    // address (an address that appeared after pluto started), and before anything starts.
+    const loads = changes.filter((c) => c.op === 'add' || c.op === 'replace');
+    for (const c of loads) report.pluto.push(await runPlutoChange(pluto, c));
+    if (loads.length) {
+      const after = await pluto.status();
+      if (loads.some((c) => after.conns.get(c.name)?.oriented === false)) report.pluto.push(await pluto.listen());
+    }
+    for (const c of changes.filter((x) => !loads.includes(x))) report.pluto.push(await runPlutoChange(pluto, c));
   }
 
   // 6. Firewall chain, when its file changed or the chain or its jump is missing.
@@ -213,10 +224,10 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
   } else if (manifest) firewall.push(...manifest.firewall);
 
   // 7. Pacemaker, once per cluster, from the bootstrap node at step 3.
-  const pacemakerHosts = r.overcloud.nodes.filter((n) => n.pacemaker).map((n) => n.name).sort();
+  const cluster = nodePlan.pacemaker;
   let pacemaker = manifest?.pacemaker ?? false;
-  if (o.pacemaker && steps.includes(3) && r.pacemaker.resources.length && (o.bootstrapNode ?? pacemakerHosts[0]) === o.host) {
-    const p = await applyPlan(r.pacemaker);
+  if (o.pacemaker && steps.includes(3) && cluster?.plan.resources.length && (o.bootstrapNode ?? cluster.hosts[0]) === o.host) {
+    const p = await applyPlan(cluster.plan);
     report.changes.push(...p.changes.map((c) => `pacemaker: ${c}`));
     pacemaker = true;
   }
@@ -272,8 +283,11 @@ async function uninstall(o: ApplyNodeOptions, root: string, manifest: Manifest |
   if (!report.plutoSkipped) report.pluto.push(await pluto.rereadSecrets());
   for (const f of manifest.firewall) if (await removeChain(f)) report.changes.push(`removed ${f === 4 ? 'iptables' : 'ip6tables'} chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT`);
   if (manifest.pacemaker && o.pacemaker) {
-    const r = generate({ ...o, hosts: [o.host], outDir: join(root, nodePaths.stateDir) });
-    const p = await removePlan(r.pacemaker);
+    // The plan this node applied, as installed; else what the inputs give now.
+    const installed = readIf(join(root, nodePaths.nodePlan));
+    const plan = (installed !== undefined ? parseNodePlan(installed, join(root, nodePaths.nodePlan)) : desiredState(o, root).nodePlan).pacemaker?.plan;
+    if (!plan) throw new InputError(`${join(root, nodePaths.nodePlan)}: no Pacemaker plan in it, though this node applied one: remove the cluster's tripleo-ipsec resources with tripleo-ipsec pacemaker remove`);
+    const p = await removePlan(plan);
     report.changes.push(...p.changes.map((c) => `pacemaker: ${c}`));
   }
   rmSync(join(root, nodePaths.manifest), { force: true });

@@ -7,26 +7,17 @@
 //   - loaded, ours, no longer wanted -> delete
 // A VIP holder's ends are the agent's: loaded only where the VIP is, so
 // apply only replaces them there, and never adds them.
-import { createHash } from 'node:crypto';
-import type { Conn, DeployStep } from '../plan/tunnels.js';
+import type { DeployStep } from '../plan/tunnels.js';
+import type { NodePlanConn } from '../plan/nodePlan.js';
 import { isRouted, type PlutoStatus } from '../libreswan/whackStatus.js';
 import { FILE_PREFIX } from '../model/names.js';
 
-export interface WantedConn {
-  conn: Conn;
-  /** The conn file (absolute path) pluto loads it from. */
-  file: string;
-  agentOnly: boolean;
-}
+/** A conn of the node plan, with the absolute path of the file pluto loads it from. */
+export type WantedConn = Omit<NodePlanConn, 'kind'> & { file: string };
 
 export type PlutoChange =
   | { op: 'add' | 'replace'; name: string; file: string }
   | { op: 'initiate' | 'route' | 'delete'; name: string };
-
-/** What identifies a conn's definition (its comment aside): a change of it means a replace. */
-export function connDigest(c: Conn): string {
-  return createHash('sha256').update(JSON.stringify([c.options, c.auto])).digest('hex').slice(0, 32);
-}
 
 /**
  * Whether a conn pluto lists is one we loaded: recorded in the manifest
@@ -53,23 +44,22 @@ export interface ReconcileInput {
 export function plutoChanges(i: ReconcileInput): PlutoChange[] {
   const out: PlutoChange[] = [];
   const loaded = i.status.conns;
-  const start = (c: Conn): PlutoChange[] => (c.auto === 'start' ? [{ op: 'initiate', name: c.name }] : c.auto === 'route' || c.auto === 'ondemand' ? [{ op: 'route', name: c.name }] : []);
+  const start = (c: WantedConn): PlutoChange[] => (c.auto === 'start' ? [{ op: 'initiate', name: c.name }] : c.auto === 'route' || c.auto === 'ondemand' ? [{ op: 'route', name: c.name }] : []);
   for (const w of i.planned) {
-    if (!i.steps.includes(w.conn.step)) continue;
-    const c = w.conn;
-    const have = loaded.get(c.name);
-    const changed = i.previous ? i.previous[c.name] !== connDigest(c) : i.changedFiles.has(w.file);
+    if (!i.steps.includes(w.step)) continue;
+    const have = loaded.get(w.name);
+    const changed = i.previous ? i.previous[w.name] !== w.digest : i.changedFiles.has(w.file);
     if (w.agentOnly) {
       // Loaded here only while this node holds the VIP (the agent started it): replace and restart it there.
-      if (have && changed) out.push({ op: 'replace', name: c.name, file: w.file }, { op: 'initiate', name: c.name });
+      if (have && changed) out.push({ op: 'replace', name: w.name, file: w.file }, { op: 'initiate', name: w.name });
       continue;
     }
-    if (!have) out.push({ op: 'add', name: c.name, file: w.file }, ...start(c));
-    else if (changed) out.push({ op: 'replace', name: c.name, file: w.file }, ...start(c));
+    if (!have) out.push({ op: 'add', name: w.name, file: w.file }, ...start(w));
+    else if (changed) out.push({ op: 'replace', name: w.name, file: w.file }, ...start(w));
     // A responder without its trap policy would let the first packets out in clear (or drop them).
-    else if (c.auto === 'route' && !isRouted(have)) out.push({ op: 'route', name: c.name });
+    else if (w.auto === 'route' && !isRouted(have)) out.push({ op: 'route', name: w.name });
   }
-  const planned = new Set(i.planned.map((w) => w.conn.name));
+  const planned = new Set(i.planned.map((w) => w.name));
   for (const name of [...loaded.keys()].sort()) if (!planned.has(name) && isOurConn(name, i.previous)) out.push({ op: 'delete', name });
   return out;
 }

@@ -139,10 +139,12 @@ async function run(argv: string[]): Promise<number> {
     )
     .command('apply', "What a deploy step runs on one node: its files, ipsec.conf includes, pluto reloads, firewall, and on the bootstrap node the Pacemaker plan", (y) =>
       y
-        .option('inventory', { alias: 'i', type: 'string', demandOption: true, describe: 'tripleo-ansible-inventory output' })
+        .option('inventory', { alias: 'i', type: 'string', describe: 'tripleo-ansible-inventory output (or --tree)' })
+        .option('tree', { type: 'string', describe: `this host's tree as generate wrote it elsewhere (OUT/<host>, with ${nodePaths.nodePlan}): installed without the inventory` })
+        .conflicts('tree', ['inventory', 'network-data', 'environment', 'set', 'stack', 'service-vips', 'cert-bundle'])
         .option('network-data', { alias: 'n', type: 'string', describe: 'TripleO network_data.yaml' })
-        .option('environment', { alias: 'e', type: 'string', array: true, default: [], describe: 'heat environments with IpsecVars (the PSK included)' })
-        .option('set', { type: 'string', array: true, default: [], describe: 'IpsecVars key=value' })
+        .option('environment', { alias: 'e', type: 'string', array: true, describe: 'heat environments with IpsecVars (the PSK included)' })
+        .option('set', { type: 'string', array: true, describe: 'IpsecVars key=value' })
         .option('host', { type: 'string', demandOption: true, describe: 'this node\'s inventory host name' })
         .option('stack', { type: 'string', describe: 'the stack of a multi-stack inventory (default: its only one, or overcloud)' })
         .option('service-vips', { type: 'string', describe: "config-download's service_vip_vars.yaml, for VIPs the inventory lacks" })
@@ -156,24 +158,31 @@ async function run(argv: string[]): Promise<number> {
         .option('uninstall', { type: 'boolean', default: false, describe: 'remove exactly what earlier runs created' })
         .option('upgrade', { type: 'boolean', default: false, describe: 'replace overcloud-* files an earlier installation left' }),
       async (a) => {
+        const inputs = a.inventory
+          ? {
+              inputs: {
+                inventoryPath: a.inventory,
+                networkDataPath: a['network-data'],
+                envPaths: (a.environment ?? []) as string[],
+                sets: (a.set ?? []) as string[],
+                stack: a.stack,
+                serviceVipsPath: a['service-vips'],
+                certBundleDir: a['cert-bundle'],
+                checkAlgorithm: checkEsp,
+              },
+            }
+          : undefined;
         const r = await applyNode({
-          inventoryPath: a.inventory,
-          networkDataPath: a['network-data'],
-          envPaths: a.environment as string[],
-          sets: a.set as string[],
+          source: a.tree ? { tree: a.tree } : inputs,
           host: a.host,
-          stack: a.stack,
-          serviceVipsPath: a['service-vips'],
           root: a.root,
           step: a.step as 1 | 3 | undefined,
           ctlsocket: a.ctlsocket,
           pacemaker: a.pacemaker,
           bootstrapNode: a['bootstrap-node'],
           nssdir: a.nssdir,
-          certBundleDir: a['cert-bundle'],
           uninstall: a.uninstall,
           upgrade: a.upgrade,
-          checkAlgorithm: checkEsp,
         });
         for (const c of r.changes) process.stdout.write(`${c}\n`);
         for (const p of r.pluto) process.stdout.write(`pluto: ${p}\n`);

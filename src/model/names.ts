@@ -47,8 +47,6 @@ export const fileNames = {
   /** iptables-restore fragments (--noflush) of our chains, and the nftables table, under nodePaths.firewallDir. */
   iptables: (family: 4 | 6) => (family === 4 ? 'ipsec.iptables' : 'ipsec.ip6tables'),
   nftables: 'ipsec.nft',
-  certConf: 'overcloud-cert.conf',
-  certSecrets: 'overcloud-cert.secrets',
 };
 
 /** Paths on a node, relative to its root (apply --root); generate's host trees use the same. */
@@ -61,6 +59,8 @@ export const nodePaths = {
   /** Our state on the node: apply's manifest, the certificate bundle. */
   stateDir: 'var/lib/tripleo-ipsec',
   manifest: 'var/lib/tripleo-ipsec/manifest.json',
+  /** What apply needs besides the files, written by generate (src/plan/nodePlan.ts). */
+  nodePlan: 'var/lib/tripleo-ipsec/node-plan.json',
   /** pluto's NSS database (ipsec_auth=cert imports the node's certificate there). */
   nssDir: '/var/lib/ipsec/nss',
 };

@@ -37,12 +37,9 @@ export interface PskSecret {
   psk: string;
 }
 
-/** `: RSA "<nickname>"`: the private key of this host's certificate, in pluto's NSS database. */
-export interface RsaSecret {
-  rsa: string;
-}
-
-export type Secret = PskSecret | RsaSecret;
+// With certificates there is no secrets line: pluto 4.10 takes the private key from NSS
+// with leftcert and ignores `: RSA "<nickname>"` (docs/FACTS.md).
+export type Secret = PskSecret;
 
 /** One .conf (and optionally .secrets) file in /etc/ipsec.d. */
 export interface ConnFile {
@@ -334,16 +331,6 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
       const f = meshFile(o, node, net.name);
       if (f) files.push(f);
     }
-  }
-  if (o.vars.ipsec_auth === 'cert' && files.length) {
-    files.push({
-      step: 1,
-      confName: fileNames.certConf,
-      secretsName: fileNames.certSecrets,
-      header: `certificate of ${node.name} (nickname ${certNames.nickname(node.name)} in pluto's NSS database)`,
-      conns: [],
-      secrets: [{ rsa: certNames.nickname(node.name) }],
-    });
   }
   // Hosts that stay in clear: a passthrough group per network, beside its private group
   // (the more specific policy wins), for the clear hosts inside that network's subnet.

@@ -8,6 +8,8 @@ import { renderConf, renderPolicy, renderSecrets } from './libreswan.js';
 import { renderIptables, renderNftables } from './firewall.js';
 import { certNames, fileNames, nodePaths } from '../model/names.js';
 import { importScript } from '../cert/pki.js';
+import { buildNodePlan, type NodePlan } from '../plan/nodePlan.js';
+import type { DeployStep } from '../plan/tunnels.js';
 
 /** A host's certificate files: issued by the cluster CA, or read from the bundle generate made. */
 export interface HostCertificate {
@@ -21,6 +23,8 @@ export interface HostTreeOptions {
   firewall: boolean;
   /** ipsec_auth=cert: this host's certificate, made when the files are consumed (issuing runs openssl). */
   certificate?: () => HostCertificate;
+  /** On cluster nodes: the cluster's nodes and the Pacemaker plan, for the node plan. */
+  pacemaker?: NodePlan['pacemaker'];
 }
 
 export interface PlannedFile {
@@ -43,34 +47,50 @@ function once<T>(fn: () => T): () => T {
   return () => (v ??= { value: fn() }).value;
 }
 
+/** Every file of the host's tree, the node plan last (it lists the others with their digests). */
 export function hostFileLayout(plan: HostPlan, opts: HostTreeOptions): PlannedFile[] {
-  const files: PlannedFile[] = [];
+  const files: (PlannedFile & { step: DeployStep })[] = [];
   for (const f of plan.files) {
-    if (f.conns.length) files.push({ path: confPathOf(f), mode: 0o640, content: () => renderConf(f) });
+    if (f.conns.length) files.push({ path: confPathOf(f), mode: 0o640, step: f.step, content: once(() => renderConf(f)) });
     const secrets = secretsPathOf(f);
-    if (secrets) files.push({ path: secrets, mode: 0o600, content: () => renderSecrets(f) });
+    // Every key is installed at step 1, VIP keys too: pluto's secrets reload at step 3, with the
+    // mesh negotiating, could kill a pluto signing with a certificate (docs/FACTS.md).
+    if (secrets) files.push({ path: secrets, mode: 0o600, step: 1, content: once(() => renderSecrets(f)) });
   }
-  for (const p of plan.policies) files.push({ path: `${nodePaths.policies}/${p.name}`, mode: 0o640, content: () => renderPolicy(p) });
+  for (const p of plan.policies) files.push({ path: `${nodePaths.policies}/${p.name}`, mode: 0o640, step: 1, content: once(() => renderPolicy(p)) });
   if (opts.firewall && plan.firewallSources.length) {
     for (const family of [4, 6] as const) {
       if (plan.firewallSources.some((s) => s.family === family)) {
-        files.push({ path: `${nodePaths.firewallDir}/${fileNames.iptables(family)}`, mode: 0o640, content: () => renderIptables(plan, family) });
+        files.push({ path: `${nodePaths.firewallDir}/${fileNames.iptables(family)}`, mode: 0o640, step: 1, content: once(() => renderIptables(plan, family)) });
       }
     }
-    files.push({ path: `${nodePaths.firewallDir}/${fileNames.nftables}`, mode: 0o640, content: () => renderNftables(plan) });
+    files.push({ path: `${nodePaths.firewallDir}/${fileNames.nftables}`, mode: 0o640, step: 1, content: once(() => renderNftables(plan)) });
   }
   if (opts.certificate) {
     const cert = once(opts.certificate);
     const dir = nodePaths.stateDir;
     const host = plan.node.name;
     files.push(
-      { path: `${dir}/${certNames.p12(host)}`, mode: 0o600, content: () => cert().p12 },
-      { path: `${dir}/${certNames.cert(host)}`, mode: 0o644, content: () => cert().certPem },
-      { path: `${dir}/${certNames.caCert}`, mode: 0o644, content: () => cert().caCertPem },
-      { path: `${dir}/${certNames.importScript}`, mode: 0o700, content: () => importScript(cert().nickname, certNames.p12(host), certNames.caCert) },
+      { path: `${dir}/${certNames.p12(host)}`, mode: 0o600, step: 1, content: () => cert().p12 },
+      { path: `${dir}/${certNames.cert(host)}`, mode: 0o644, step: 1, content: () => cert().certPem },
+      { path: `${dir}/${certNames.caCert}`, mode: 0o644, step: 1, content: () => cert().caCertPem },
+      { path: `${dir}/${certNames.importScript}`, mode: 0o700, step: 1, content: () => importScript(cert().nickname, certNames.p12(host), certNames.caCert) },
     );
   }
-  return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const nodePlan = () =>
+    buildNodePlan({
+      plan,
+      files: files.map((f) => ({ path: f.path, mode: f.mode, step: f.step, bytes: toBytes(f.content()) })),
+      confPathOf,
+      firewall: opts.firewall,
+      ...(opts.pacemaker ? { pacemaker: opts.pacemaker } : {}),
+    });
+  return [...files, { path: nodePaths.nodePlan, mode: 0o644, content: () => JSON.stringify(nodePlan(), null, 2) + '\n' }];
+}
+
+function toBytes(c: string | Buffer): Buffer {
+  return typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
 }
 
 export function materialize(f: PlannedFile): OutputFile {

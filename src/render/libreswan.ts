@@ -40,10 +40,6 @@ export function renderSecrets(f: ConnFile): string {
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const s of f.secrets as Secret[]) {
-    if ('rsa' in s) {
-      lines.push(`: RSA "${token('certificate nickname', s.rsa, /^[A-Za-z0-9][A-Za-z0-9_.-]*$/)}"`);
-      continue;
-    }
     const key = `${s.ids[0]} ${s.ids[1]}`;
     if (seen.has(key)) continue;
     seen.add(key);

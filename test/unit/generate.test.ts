@@ -246,7 +246,7 @@ describe('generate: modes and variables', () => {
     const paths = r.files.map((f) => f.path);
     expect(paths.some((p) => p.includes('tenant'))).toBe(false);
     expect(paths.some((p) => p.includes('-vip.'))).toBe(false);
-    expect(paths.some((p) => p.includes('tripleo-ipsec/'))).toBe(false);
+    expect(paths.some((p) => p.includes('etc/tripleo-ipsec/'))).toBe(false);
   });
 
   it('lets later environments and --set win over earlier ones', () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parsePlutoStatus, connsWithIkeSa } from '../../../src/libreswan/whackStatus.js';
 import { Lab } from '../../helpers/netns.js';
-import { PLUTO, alive, sleep, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
+import { PLUTO, alive, sleep, startPluto, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
 import { scratchDir, TEST_PSK } from '../../helpers/inputs.js';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
@@ -161,8 +161,9 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(status(A).conns.get(responder)?.routing).toBe('unrouted');
     const r = apply(A);
     expect(r.code).toBe(0);
-    // No file changed: only pluto was told, and only about the two it lost.
-    expect(r.out).toBe(`pluto: listen\npluto: route ${responder}\npluto: add ${lost}\npluto: up ${lost}\n`);
+    // No file changed: only pluto was told, and only about the two it lost; no listen (its
+    // addresses were there all along; a listen reloads every secret).
+    expect(r.out).toBe(`pluto: add ${lost}\npluto: route ${responder}\npluto: up ${lost}\n`);
     expect(status(A).conns.has(lost)).toBe(true);
     expect(status(A).conns.get(responder)?.routing).not.toBe('unrouted');
     expect(apply(A).out).toBe('no change\n');
@@ -232,4 +233,63 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(lab.exec(ns[A], 'iptables', ['-C', 'OUTPUT', '-j', 'TRIPLEO-IPSEC-OUT'], { allowFail: true }).status).not.toBe(0);
     expect(apply(A, ['--uninstall']).out).toContain('nothing to uninstall');
   });
+
+  it('installs a tree generated elsewhere (--tree: the undercloud generates, the node gets only its own tree): no inventory, no master key, the same tunnels; uninstall needs no inputs', async () => {
+    // The undercloud's side: every host's tree; the node receives a copy of its own (as Ansible's copy does).
+    const out = join(s.dir, 'undercloud-out');
+    const g = lab.exec(ns[A], process.execPath, [CLI, 'generate', '-i', inv, '-e', env, '-o', out], { allowFail: true });
+    expect(g.stderr).toBe('');
+    const shipped = join(s.dir, 'shipped-A');
+    lab.exec(ns[A], 'cp', ['-a', join(out, A), shipped]);
+    const tree = (extra: string[] = []) => {
+      const r = lab.exec(ns[A], process.execPath, [CLI, 'apply', '--tree', shipped, '--host', A, '--root', root(A), '--ctlsocket', pluto[A].ctl, ...extra], { allowFail: true, timeoutMs: 120_000 });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const r = tree();
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/wrote etc\/ipsec\.d\/overcloud-internal_api\.conf/);
+    expect(r.out).toMatch(/wrote var\/lib\/tripleo-ipsec\/node-plan\.json/);
+    for (const f of ['etc/ipsec.d/overcloud-internal_api.conf', 'etc/ipsec.d/overcloud-internal_api.secrets']) {
+      expect(readFileSync(join(root(A), f), 'utf8')).toBe(readFileSync(join(out, A, f), 'utf8'));
+    }
+    expect(statSync(join(root(A), 'etc/ipsec.d/overcloud-internal_api.secrets')).mode & 0o777).toBe(0o600);
+    // B was installed from the inventory and the master key: the keys agree.
+    whack(lab, pluto[B], ['--name', `overcloud-internal_api-to-${A}`, '--route']);
+    await waitFor('A (from its tree) and B (from the inputs) to authenticate', () => connsWithIkeSa(status(A)).has(`overcloud-internal_api-to-${B}`), 30_000);
+    expect(tree().out).toBe('no change\n');
+    // Step by step, as the heat template runs it.
+    expect(tree(['--step', '1']).out).toBe('no change\n');
+    expect(tree(['--step', '3']).out).toBe('no change\n');
+    // Not with the inputs as well: one source.
+    const both = lab.exec(ns[A], process.execPath, [CLI, 'apply', '--tree', shipped, '-i', inv, '--host', A, '--root', root(A)], { allowFail: true });
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/mutually exclusive|conflicts/i);
+    const u = lab.exec(ns[A], process.execPath, [CLI, 'apply', '--uninstall', '--host', A, '--root', root(A), '--ctlsocket', pluto[A].ctl], { allowFail: true });
+    expect(u.stderr).toBe('');
+    expect(u.status).toBe(0);
+    const strip = (x: Record<string, string>) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v.replace(/^(\d+) [\d.]+ /, '$1 ')]));
+    expect(strip(snapshot(root(A)))).toEqual(strip(before));
+  }, 90_000);
+
+  it('makes pluto listen only when a conn it loaded found no local address (the address came after pluto): then the conn is oriented and started', () => {
+    const C = 'overcloud-controller-0';
+    const nsC = lab.addHost('n9');
+    mkdirSync(join(s.dir, 'empty-ipsec.d'), { recursive: true });
+    const p = startPluto(lab, nsC, join(s.dir, 'pluto-C'), join(s.dir, 'empty-ipsec.d'));
+    // The address appears after pluto started, as when networking comes up late.
+    lab.addAddress(nsC, '192.0.2.10/24');
+    const r = lab.exec(nsC, process.execPath, [CLI, 'apply', '-i', inv, '-e', env, '--host', C, '--root', root(C), '--ctlsocket', p.ctl, '--step', '1', '--no-pacemaker'], { allowFail: true, timeoutMs: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l.startsWith('pluto: ') && l !== 'pluto: reread secrets');
+    // The keys, the loads, then the listen, then the starts.
+    expect(r.stdout.indexOf('pluto: reread secrets')).toBeLessThan(r.stdout.indexOf('pluto: add '));
+    const listen = lines.indexOf('pluto: listen');
+    expect(listen).toBeGreaterThan(0);
+    expect(lines.slice(0, listen).every((l) => l.startsWith('pluto: add '))).toBe(true);
+    expect(lines.slice(listen + 1).some((l) => l.startsWith('pluto: up ') || l.startsWith('pluto: route '))).toBe(true);
+    const st = parsePlutoStatus(whack(lab, p, ['--status']).stdout);
+    expect(st.conns.get(`overcloud-internal_api-to-${A}`)?.oriented).toBe(true);
+  }, 60_000);
 });

@@ -1,11 +1,12 @@
 // apply's decision of what to tell pluto, from the plan and one status query.
 import { describe, expect, it } from 'vitest';
-import { connDigest, plutoChanges, type WantedConn } from '../../../src/apply/reconcile.js';
+import { plutoChanges, type WantedConn } from '../../../src/apply/reconcile.js';
+import { connDigest } from '../../../src/plan/nodePlan.js';
 import type { PlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import type { Conn } from '../../../src/plan/tunnels.js';
 
 const conn = (name: string, over: Partial<Conn> = {}): Conn => ({ name, kind: 'node-to-node', step: 1, auto: 'start', options: [['left', '192.0.2.1']], ...over });
-const want = (c: Conn, agentOnly = false): WantedConn => ({ conn: c, file: `/etc/ipsec.d/${c.name}.conf`, agentOnly });
+const want = (c: Conn, agentOnly = false): WantedConn => ({ name: c.name, step: c.step, auto: c.auto, digest: connDigest(c), file: `/etc/ipsec.d/${c.name}.conf`, agentOnly });
 const status = (conns: Record<string, string | undefined>): PlutoStatus => ({
   conns: new Map(Object.entries(conns).map(([name, routing]) => [name, { name, oriented: true, instances: 0, routing }])),
   states: [],
@@ -19,7 +20,7 @@ describe('plutoChanges', () => {
   const vipEnd = conn('overcloud-a-vip-tunnel', { kind: 'vip-end', step: 3, auto: 'add' });
   const holder = conn('overcloud-a-vip-tunnel-to-b', { kind: 'vip-holder', step: 3, auto: 'start' });
   const planned = [want(init), want(resp), want(vipEnd), want(holder, true)];
-  const digests = Object.fromEntries(planned.map((w) => [w.conn.name, connDigest(w.conn)]));
+  const digests = Object.fromEntries(planned.map((w) => [w.name, w.digest]));
 
   it('nothing to do when pluto holds exactly the plan', () => {
     const s = status({ [init.name]: 'erouted', [resp.name]: 'prospective erouted', [vipEnd.name]: 'unrouted', 'operator-own': 'unrouted' });

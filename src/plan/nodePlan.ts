@@ -1,0 +1,167 @@
+// What a node's apply needs besides its files, in one file of the host's
+// tree (var/lib/tripleo-ipsec/node-plan.json): each file's mode, deploy step
+// and digest; each conn's kind, step, auto= and definition digest, and a
+// short digest of the key it authenticates with (to know when a rotation
+// must re-authenticate it); the firewall switch; on cluster nodes the
+// Pacemaker plan. No secret is in it.
+//
+// It is the contract between the undercloud and a node: the heat template's
+// external deploy step generates every host's tree on the undercloud (the
+// only place the master PSK and the CA key live) and ships each node its own
+// tree, which `apply --tree` installs without the inventory.
+import { createHash } from 'node:crypto';
+import { InputError } from '../model/errors.js';
+import { CONN_NAME, HOST_NAME, nodePaths } from '../model/names.js';
+import type { PacemakerPlan } from './pacemaker.js';
+import type { Conn, ConnAuto, ConnKind, DeployStep, HostPlan, PskSecret } from './tunnels.js';
+
+export const NODE_PLAN_FORMAT = 'tripleo-ipsec node plan';
+
+export interface NodePlanFile {
+  /** Relative to the node's root. */
+  path: string;
+  /** Octal, as in chmod: "0600". */
+  mode: string;
+  step: DeployStep;
+  sha256: string;
+}
+
+export interface NodePlanConn {
+  name: string;
+  kind: ConnKind;
+  step: DeployStep;
+  auto: ConnAuto;
+  /** The conn file pluto loads it from, relative to the node's root. */
+  file: string;
+  /** A VIP holder's end: only the agent loads it, where the VIP is. */
+  agentOnly: boolean;
+  /** Digest of its definition: a change means a replace. */
+  digest: string;
+  /** Digest of its pre-shared key (none with certificates): a change means a re-authentication. */
+  key?: string;
+}
+
+export interface NodePlan {
+  format: typeof NODE_PLAN_FORMAT;
+  version: 1;
+  host: string;
+  files: NodePlanFile[];
+  conns: NodePlanConn[];
+  /** ipsec_skip_firewall_rules unset: apply installs the firewall chains. */
+  firewall: boolean;
+  /** On cluster nodes: every cluster node (the first is the default bootstrap node) and the plan it applies. */
+  pacemaker?: { hosts: string[]; plan: PacemakerPlan };
+}
+
+/** What identifies a conn's definition (its comment aside). */
+export function connDigest(c: Conn): string {
+  return createHash('sha256').update(JSON.stringify([c.options, c.auto])).digest('hex').slice(0, 32);
+}
+
+/** A key's digest: tells two keys apart and nothing about either (SHA-256 of a 256-bit key, truncated). */
+export function keyDigest(psk: string): string {
+  return createHash('sha256').update(`tripleo-ipsec key\0${psk}`).digest('hex').slice(0, 16);
+}
+
+/** The PSK a conn authenticates with: the secret for its two ids (or addresses, where it has no ids). */
+export function connKey(c: Conn, secrets: PskSecret[]): PskSecret | undefined {
+  const opt = (k: string) => c.options.find(([x]) => x === k)?.[1];
+  const left = opt('leftid') ?? opt('left');
+  const right = opt('rightid') ?? opt('right');
+  return secrets.find((s) => (s.ids[0] === left && s.ids[1] === right) || (s.ids[0] === right && s.ids[1] === left));
+}
+
+export interface NodePlanInputs {
+  plan: HostPlan;
+  /** The host's other files, rendered, with the step each belongs to. */
+  files: { path: string; mode: number; bytes: Buffer; step: DeployStep }[];
+  /** Path of each conn's file, by file of the plan. */
+  confPathOf: (f: HostPlan['files'][number]) => string;
+  firewall: boolean;
+  pacemaker?: NodePlan['pacemaker'];
+}
+
+export function buildNodePlan(i: NodePlanInputs): NodePlan {
+  const psks: PskSecret[] = i.plan.files.flatMap((f) => f.secrets);
+  return {
+    format: NODE_PLAN_FORMAT,
+    version: 1,
+    host: i.plan.node.name,
+    files: i.files.map((f) => ({ path: f.path, mode: octal(f.mode), step: f.step, sha256: sha256(f.bytes) })),
+    conns: i.plan.files.flatMap((f) =>
+      f.conns.map((c) => {
+        const key = connKey(c, psks);
+        return {
+          name: c.name,
+          kind: c.kind,
+          step: c.step,
+          auto: c.auto,
+          file: i.confPathOf(f),
+          agentOnly: f.agentOnly === true,
+          digest: connDigest(c),
+          ...(key ? { key: keyDigest(key.psk) } : {}),
+        };
+      }),
+    ),
+    firewall: i.firewall,
+    ...(i.pacemaker ? { pacemaker: i.pacemaker } : {}),
+  };
+}
+
+export function sha256(b: Buffer | string): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
+}
+
+const STEPS: readonly number[] = [1, 3];
+const KINDS: readonly string[] = ['node-to-node', 'vip-end', 'vip-holder', 'opportunistic', 'clear'];
+const AUTOS: readonly string[] = ['add', 'start', 'route', 'ondemand'];
+// Our files live under these, and nothing in a node plan may point elsewhere.
+const NODE_PATH = new RegExp(`^(?:${[nodePaths.ipsecD, nodePaths.firewallDir, nodePaths.stateDir].map((p) => p.replace(/[.]/g, '\\.')).join('|')})/(?:[A-Za-z0-9_.-]+/)*[A-Za-z0-9_][A-Za-z0-9_.-]*$`);
+
+/** Parse and check a node plan; every problem names the file and the field. */
+export function parseNodePlan(text: string, where: string): NodePlan {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${where}: not JSON (${(e as Error).message})`, { cause: e });
+  }
+  const bad = (field: string, value: unknown, why: string): never => {
+    throw new InputError(`${where}: ${field}=${JSON.stringify(value)}: ${why}`);
+  };
+  const p = v as Partial<NodePlan> | null;
+  if (!p || typeof p !== 'object') return bad('(top level)', v, 'not an object');
+  if (p.format !== NODE_PLAN_FORMAT) bad('format', p.format, `not "${NODE_PLAN_FORMAT}": not a file generate wrote`);
+  if (p.version !== 1) bad('version', p.version, 'this tripleo-ipsec reads version 1; generate and apply must be the same version');
+  if (typeof p.host !== 'string' || !HOST_NAME.test(p.host)) bad('host', p.host, 'not a host name');
+  if (!Array.isArray(p.files)) bad('files', p.files, 'not a list');
+  if (!Array.isArray(p.conns)) bad('conns', p.conns, 'not a list');
+  if (typeof p.firewall !== 'boolean') bad('firewall', p.firewall, 'not true or false');
+  p.files!.forEach((f, i) => {
+    if (typeof f?.path !== 'string' || !NODE_PATH.test(f.path) || f.path.split('/').includes('..')) bad(`files[${i}].path`, f?.path, `not a path under ${nodePaths.ipsecD}, ${nodePaths.firewallDir} or ${nodePaths.stateDir}`);
+    if (typeof f.mode !== 'string' || !/^0[0-7]{3}$/.test(f.mode)) bad(`files[${i}].mode`, f.mode, 'not an octal mode such as "0600"');
+    if (!STEPS.includes(f.step)) bad(`files[${i}].step`, f.step, 'not a deploy step (1 or 3)');
+    if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256)) bad(`files[${i}].sha256`, f.sha256, 'not a SHA-256 digest');
+  });
+  const paths = new Set(p.files!.map((f) => f.path));
+  p.conns!.forEach((c, i) => {
+    if (typeof c?.name !== 'string' || !CONN_NAME.test(c.name)) bad(`conns[${i}].name`, c?.name, 'not a conn name');
+    if (!KINDS.includes(c.kind)) bad(`conns[${i}].kind`, c.kind, `not one of ${KINDS.join(', ')}`);
+    if (!STEPS.includes(c.step)) bad(`conns[${i}].step`, c.step, 'not a deploy step (1 or 3)');
+    if (!AUTOS.includes(c.auto)) bad(`conns[${i}].auto`, c.auto, `not one of ${AUTOS.join(', ')}`);
+    if (!paths.has(c.file)) bad(`conns[${i}].file`, c.file, 'not one of the files listed');
+    if (typeof c.agentOnly !== 'boolean') bad(`conns[${i}].agentOnly`, c.agentOnly, 'not true or false');
+    if (typeof c.digest !== 'string' || !/^[0-9a-f]{32}$/.test(c.digest)) bad(`conns[${i}].digest`, c.digest, 'not a digest');
+    if (c.key !== undefined && (typeof c.key !== 'string' || !/^[0-9a-f]{16}$/.test(c.key))) bad(`conns[${i}].key`, c.key, 'not a key digest');
+  });
+  if (p.pacemaker !== undefined) {
+    const pm = p.pacemaker;
+    if (!Array.isArray(pm?.hosts) || !pm.hosts.every((h) => typeof h === 'string' && HOST_NAME.test(h))) bad('pacemaker.hosts', pm?.hosts, 'not a list of host names');
+    if (!pm.plan || typeof pm.plan !== 'object' || !Array.isArray(pm.plan.resources) || !Array.isArray(pm.plan.constraints)) bad('pacemaker.plan', '(object)', 'not the Pacemaker plan generate writes');
+  }
+  return p as NodePlan;
+}

@@ -1,0 +1,116 @@
+// The node plan: what the undercloud ships each node beside its files, and
+// what apply --tree trusts. It must list exactly the host's files with their
+// digests and steps, carry no secret, and refuse anything it cannot vouch for.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readNodeTree } from '../../../src/apply/nodeTree.js';
+import { nodePaths } from '../../../src/model/names.js';
+import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { parseNodePlan, sha256, type NodePlan } from '../../../src/plan/nodePlan.js';
+import { generateFrom, small, TEST_PSK } from '../../helpers/inputs.js';
+
+describe('node plan', () => {
+  const { inventory, networkData } = small();
+  const r = generateFrom({ inventory, networkData });
+  const planOf = (host: string): NodePlan => parseNodePlan(r.hostFiles(host).find((f) => f.path === nodePaths.nodePlan)!.content, host);
+
+  it("lists every other file of the host's tree with its mode, step and digest", () => {
+    for (const node of r.nodes) {
+      const files = r.hostFiles(node.name).filter((f) => f.path !== nodePaths.nodePlan);
+      const p = planOf(node.name);
+      expect(p.host).toBe(node.name);
+      expect(p.files.map((f) => f.path)).toEqual(files.map((f) => f.path));
+      for (const f of files) {
+        const e = p.files.find((x) => x.path === f.path)!;
+        expect(e.sha256).toBe(sha256(f.bytes ?? f.content));
+        expect(parseInt(e.mode, 8)).toBe(f.mode);
+        // Keys at step 1 (a reload at step 3 could kill a pluto signing with a certificate), VIP conns at 3.
+        expect(e.step).toBe(f.path.includes('-vip') && f.path.endsWith('.conf') ? 3 : 1);
+      }
+    }
+  });
+
+  it("lists the plan's conns with their step and auto=, each in a file it lists", () => {
+    const plan = r.planOf('overcloud-controller-0');
+    const p = planOf('overcloud-controller-0');
+    const conns = plan.files.flatMap((f) => f.conns.map((c) => [c.name, c.step, c.auto, f.agentOnly === true]));
+    expect(p.conns.map((c) => [c.name, c.step, c.auto, c.agentOnly])).toEqual(conns);
+    const paths = new Set(p.files.map((f) => f.path));
+    for (const c of p.conns) expect(paths.has(c.file)).toBe(true);
+  });
+
+  it('gives both ends of a tunnel the same key digest, and different tunnels different ones', () => {
+    const a = planOf('overcloud-controller-0').conns.find((c) => c.name === 'overcloud-internal_api-to-overcloud-novacompute-0')!;
+    const b = planOf('overcloud-novacompute-0').conns.find((c) => c.name === 'overcloud-internal_api-to-overcloud-controller-0')!;
+    expect(a.key).toMatch(/^[0-9a-f]{16}$/);
+    expect(a.key).toBe(b.key);
+    const all = planOf('overcloud-controller-0').conns.filter((c) => c.kind === 'node-to-node').map((c) => c.key);
+    expect(new Set(all).size).toBe(all.length);
+    // The holder's end towards a peer uses the key of that peer's VIP end.
+    const holder = planOf('overcloud-controller-0').conns.find((c) => c.name === 'overcloud-internal_api-vip-tunnel-to-overcloud-novacompute-0')!;
+    const end = planOf('overcloud-novacompute-0').conns.find((c) => c.name === 'overcloud-internal_api-vip-tunnel')!;
+    expect(holder.key).toBe(end.key);
+  });
+
+  it('holds no secret: neither the master key nor any key of the host', () => {
+    for (const node of r.nodes) {
+      const text = r.hostFiles(node.name).find((f) => f.path === nodePaths.nodePlan)!.content;
+      expect(text).not.toContain(TEST_PSK);
+      const secrets = r.hostFiles(node.name).filter((f) => f.path.endsWith('.secrets'));
+      const keys = secrets.flatMap((f) => [...f.content.matchAll(/PSK "([^"]+)"/g)].map((m) => m[1]));
+      expect(keys.length).toBeGreaterThan(0);
+      for (const k of keys) expect(text).not.toContain(k);
+    }
+  });
+
+  it('carries the Pacemaker plan on cluster nodes only, with the cluster nodes in order', () => {
+    expect(planOf('overcloud-controller-1').pacemaker?.hosts).toEqual(['overcloud-controller-0', 'overcloud-controller-1', 'overcloud-controller-2']);
+    expect(planOf('overcloud-controller-1').pacemaker?.plan).toEqual(r.pacemaker);
+    expect(planOf('overcloud-novacompute-0').pacemaker).toBeUndefined();
+  });
+
+  it('refuses what generate would not write, naming the file and the field', () => {
+    const good = planOf('overcloud-novacompute-0');
+    const bad = (edit: (p: NodePlan) => void) => {
+      const p = structuredClone(good);
+      edit(p);
+      return () => parseNodePlan(JSON.stringify(p), '/x/node-plan.json');
+    };
+    expect(() => parseNodePlan('{', '/x/node-plan.json')).toThrow(/^\/x\/node-plan.json: not JSON/);
+    expect(bad((p) => (p.version = 2 as 1))).toThrow('/x/node-plan.json: version=2: this tripleo-ipsec reads version 1');
+    expect(bad((p) => (p.files[0].path = 'etc/ipsec.d/../../root/.ssh/authorized_keys'))).toThrow(/files\[0\]\.path="etc\/ipsec.d\/..\/..\/root\/.ssh\/authorized_keys": not a path under/);
+    expect(bad((p) => (p.files[0].path = '/etc/passwd'))).toThrow(/files\[0\]\.path="\/etc\/passwd"/);
+    expect(bad((p) => (p.files[0].mode = '644'))).toThrow(/files\[0\]\.mode="644": not an octal mode/);
+    expect(bad((p) => (p.conns[0].file = 'etc/ipsec.d/other.conf'))).toThrow(/conns\[0\]\.file="etc\/ipsec.d\/other.conf": not one of the files listed/);
+    expect(bad((p) => (p.conns[0].auto = 'always' as 'add'))).toThrow(/conns\[0\]\.auto="always"/);
+  });
+
+  describe('read back from a copied tree (apply --tree)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ti-nodeplan-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const host = 'overcloud-novacompute-0';
+    const tree = join(dir, host);
+    writeTreeAtomically(tree, r.hostFiles(host));
+
+    it('gives back the same files, modes and plan', () => {
+      const t = readNodeTree(tree, host);
+      expect(t.nodePlan).toEqual(planOf(host));
+      const want = r.hostFiles(host);
+      expect(t.files.map((f) => [f.path, f.mode, (f.bytes ?? Buffer.from(f.content)).toString('base64')]).sort()).toEqual(
+        want.map((f) => [f.path, f.mode, (f.bytes ?? Buffer.from(f.content)).toString('base64')]).sort(),
+      );
+    });
+
+    it('refuses the tree of another host, a missing file and an edited one', () => {
+      expect(() => readNodeTree(tree, 'overcloud-controller-0')).toThrow(`host="${host}": the tree of another host than --host overcloud-controller-0`);
+      expect(() => readNodeTree(join(dir, 'nothing'), host)).toThrow(/no var\/lib\/tripleo-ipsec\/node-plan.json in it/);
+      const secrets = join(tree, 'etc/ipsec.d/overcloud-internal_api.secrets');
+      writeFileSync(secrets, 'edited\n');
+      expect(() => readNodeTree(tree, host)).toThrow(`${secrets}: its content is not what var/lib/tripleo-ipsec/node-plan.json lists (sha256 differs)`);
+      rmSync(secrets);
+      expect(() => readNodeTree(tree, host)).toThrow(`${secrets}: listed in var/lib/tripleo-ipsec/node-plan.json but unreadable (ENOENT)`);
+    });
+  });
+});
