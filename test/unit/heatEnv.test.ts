@@ -47,21 +47,52 @@ describe('heat-env/ipsec.yaml and the service template', () => {
     for (const k of Object.keys(IPSEC_VAR_DOCS)) expect(p.description, k).toContain(k);
   });
 
-  it('runs tripleo-ipsec apply at steps 1 and 3 with options that exist', () => {
-    const tasks = tpl.outputs.role_data.value.deploy_steps_tasks as Obj[];
-    const commands = tasks.filter((t) => t.command).map((t) => [t.when, String(t.command)] as const);
+  const flat = (tasks: Obj[]): Obj[] => tasks.flatMap((t) => [t, ...flat(t.block ?? [])]);
+  const rd = tpl.outputs.role_data.value;
+
+  it('runs tripleo-ipsec apply --tree at steps 1 and 3 with options that exist', () => {
+    const tasks = flat(rd.deploy_steps_tasks);
+    const commands = tasks.filter((t) => typeof t.command === 'string' && t.command.startsWith('tripleo-ipsec apply')).map((t) => [t.when, String(t.command)] as const);
     expect(commands.map(([w]) => w)).toEqual(['step|int == 1', 'step|int == 3']);
     const help = run(['apply', '--help']).out;
     for (const [, cmd] of commands) {
-      expect(cmd.startsWith('tripleo-ipsec apply')).toBe(true);
       for (const flag of cmd.match(/--[a-z-]+/g)!) expect(help, flag).toContain(flag);
+      expect(cmd).toContain('--tree /var/lib/tripleo-ipsec/tree');
     }
     expect(commands[0][1]).toContain('--step 1');
     expect(commands[1][1]).toContain('--step 3');
-    const varsTask = tasks.flatMap((t) => t.block ?? []).find((t: Obj) => t.copy?.dest === '/var/lib/tripleo-ipsec/ipsec-vars.yaml');
-    expect(varsTask.no_log).toBe(true);
-    expect(varsTask.copy.mode).toBe('0600');
-    expect(varsTask.vars.ipsec_vars).toEqual({ get_param: 'IpsecVars' });
+  });
+
+  it("gives a node only its own tree: never the inventory, never IpsecVars (the master PSK), copied with no_log", () => {
+    const text = JSON.stringify(rd.deploy_steps_tasks);
+    expect(text).not.toContain('inventory_file');
+    expect(text).not.toContain('IpsecVars');
+    const copy = flat(rd.deploy_steps_tasks).find((t) => t.copy)!;
+    expect(copy.copy.src).toBe('{{ tripleo_ipsec_tree }}/');
+    expect(copy.no_log).toBe(true);
+    expect(copy.copy.directory_mode).toBe('0700');
+    // What earlier versions of the template left on nodes is removed.
+    expect(flat(rd.deploy_steps_tasks).find((t) => t.loop)?.loop).toEqual(['inventory.yaml', 'ipsec-vars.yaml', 'service-vips.yaml']);
+  });
+
+  it('generates every tree on the undercloud at step 1, IpsecVars written 0600 with no_log, with options that exist', () => {
+    const [ext] = rd.external_deploy_tasks as Obj[];
+    expect(ext.when).toBe('step|int == 1');
+    expect(ext.vars.ipsec_vars).toEqual({ get_param: 'IpsecVars' });
+    const tasks = flat(rd.external_deploy_tasks);
+    const vars = tasks.find((t) => t.copy?.dest?.endsWith('/ipsec-vars.yaml'))!;
+    expect([vars.no_log, vars.copy.mode]).toEqual([true, '0600']);
+    const gen = String(tasks.find((t) => typeof t.command === 'string' && t.command.startsWith('tripleo-ipsec generate'))!.command);
+    const help = run(['generate', '--help']).out;
+    for (const flag of gen.match(/--[a-z-]+/g)!) expect(help, flag).toContain(flag);
+    expect(gen).toContain('--out {{ tripleo_ipsec_state }}/out');
+  });
+
+  it('has update and upgrade tasks that bring the agent to the new version', () => {
+    for (const k of ['update_tasks', 'upgrade_tasks']) {
+      const cmds = flat(rd[k]).map((t) => t.command).filter(Boolean);
+      expect(cmds, k).toEqual(['tripleo-ipsec install-agent']);
+    }
   });
 });
 
