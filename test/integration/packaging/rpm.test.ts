@@ -1,0 +1,65 @@
+// The RPM that puts tripleo-ipsec on the undercloud and the nodes, built
+// with the real rpmbuild (scripts/build-rpm.sh) and installed with the real
+// rpm into a scratch root: the command runs from where the package puts it,
+// the agent is where Pacemaker looks for ocf:tripleo:ipsec, the heat
+// templates are where heat-env/ipsec.yaml says.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scratchDir } from '../../helpers/inputs.js';
+
+const REPO = join(__dirname, '..', '..', '..');
+const run = (cmd: string, args: string[], opts: { cwd?: string } = {}) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000, ...opts });
+  return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
+};
+
+describe('the tripleo-ipsec RPM', () => {
+  const s = scratchDir();
+  const root = join(s.dir, 'root');
+  let rpm = '';
+  const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version as string;
+
+  beforeAll(() => {
+    const b = run('bash', [join(REPO, 'scripts', 'build-rpm.sh')], { cwd: REPO });
+    expect(b.code, b.err).toBe(0);
+    rpm = join(REPO, b.out.trim());
+    expect(run('rpm', ['--root', root, '--initdb']).code).toBe(0);
+    // --nodeps: this Debian root has no RPM database of nodejs or libreswan; the requirements are checked below.
+    const i = run('rpm', ['-i', '--root', root, '--nodeps', rpm]);
+    expect(i.code, i.err).toBe(0);
+  }, 300_000);
+  afterAll(() => s.cleanup());
+
+  it('is noarch, named for the version, and requires what the tool runs at run time', () => {
+    expect(rpm.endsWith(`tripleo-ipsec-${version}-1.noarch.rpm`)).toBe(true);
+    const req = run('rpm', ['-qp', '--requires', rpm]).out.split('\n');
+    for (const r of ['nodejs >= 1:20', 'libreswan', 'openssl', 'nss-tools', 'iptables']) expect(req, r).toContain(r);
+  });
+
+  it('installs the command, the agent (0755) where Pacemaker finds ocf:tripleo:ipsec, and the heat templates', () => {
+    const files = run('rpm', ['-qlvp', rpm]).out;
+    expect(files).toMatch(/^-rwxr-xr-x .* \/usr\/lib\/ocf\/resource\.d\/tripleo\/ipsec$/m);
+    expect(files).toMatch(/^lrwxrwxrwx .* \/usr\/bin\/tripleo-ipsec -> \.\.\/share\/tripleo-ipsec\/bin\/tripleo-ipsec$/m);
+    for (const f of ['ipsec.yaml', 'ipsec-service.yaml']) {
+      expect(readFileSync(join(root, 'usr/share/tripleo-ipsec/heat-env', f), 'utf8')).toBe(readFileSync(join(REPO, 'heat-env', f), 'utf8'));
+    }
+    // Distribution policy: no /usr/bin/env interpreter.
+    expect(readFileSync(join(root, 'usr/lib/ocf/resource.d/tripleo/ipsec'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
+  });
+
+  it('runs from where it is installed: --version, generate on the sample, install-agent writes the packaged agent', () => {
+    const cli = join(root, 'usr/bin/tripleo-ipsec');
+    expect(run(process.execPath, [cli, '--version']).out.trim()).toBe(version);
+    const g = run(process.execPath, [cli, 'generate', '--example', '-o', join(s.dir, 'out')]);
+    expect(g.code, g.err).toBe(0);
+    expect(g.out).toMatch(/wrote \d+ files/);
+    const a = run(process.execPath, [cli, 'install-agent', '--ocf-root', join(s.dir, 'ocf')]);
+    expect(a.code, a.err).toBe(0);
+    expect(readFileSync(join(s.dir, 'ocf/resource.d/tripleo/ipsec'))).toEqual(readFileSync(join(root, 'usr/lib/ocf/resource.d/tripleo/ipsec')));
+    const md = run(process.execPath, [join(root, 'usr/lib/ocf/resource.d/tripleo/ipsec'), 'meta-data']);
+    expect(md.code).toBe(0);
+    expect(md.out).toContain('<resource-agent name="ipsec"');
+  });
+});
