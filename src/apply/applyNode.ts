@@ -20,6 +20,7 @@ import { withOurConfSettings, withOurSecretsInclude, withoutOurSettings } from '
 import { chainRules, installChain, jumpPresent, removeChain, type Family } from './firewall.js';
 import { readManifest, writeManifest, type Manifest } from './manifest.js';
 import { isOurConn, plutoChanges, type PlutoChange, type WantedConn } from './reconcile.js';
+import { reauthenticate, renewals } from './rotation.js';
 import { parseNodePlan } from '../plan/nodePlan.js';
 import { readNodeTree, type NodeTree } from './nodeTree.js';
 import { applyPlan, removePlan } from '../pacemaker/cibUpdate.js';
@@ -185,14 +186,17 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
     const before = manifest?.conns?.[w.name];
     digests[w.name] = steps.includes(w.step) ? w.digest : before ?? w.digest;
   }
+  // Without pluto, every key is what it will authenticate with when it starts.
+  let keys: Record<string, string> = Object.fromEntries(planned.filter((w) => w.key).map((w) => [w.name, w.key!]));
   if (!report.plutoSkipped) {
     const secretsChanged = [...changedFiles].some((p) => p.endsWith('.secrets'));
     // Secrets first: a conn added or replaced below authenticates with the new keys.
     if (secretsChanged) report.pluto.push(await pluto.rereadSecrets());
+    const status = await pluto.status();
     const changes = plutoChanges({
       planned,
       steps,
-      status: await pluto.status(),
+      status,
       previous: manifest?.conns,
       changedFiles: new Set([...changedFiles].map((p) => join(root, p))),
     });
@@ -206,6 +210,11 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
       if (loads.some((c) => after.conns.get(c.name)?.oriented === false)) report.pluto.push(await pluto.listen());
     }
     for (const c of changes.filter((x) => !loads.includes(x))) report.pluto.push(await runPlutoChange(pluto, c));
+    // A rotated key: each tunnel this node initiates authenticates again, one by one (after step 1 everywhere).
+    const loadedNow = new Set((loads.length || changes.length ? await pluto.status() : status).conns.keys());
+    const r = renewals({ planned, steps, previous: manifest?.keys, loaded: loadedNow, reloaded: new Set(loads.map((c) => c.name)) });
+    keys = r.keys;
+    report.pluto.push(...(await reauthenticate(pluto, r.renew)));
   }
 
   // 6. Firewall chain, when its file changed or the chain or its jump is missing.
@@ -241,6 +250,7 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
     host: o.host,
     files,
     conns: digests,
+    keys,
     createdConf: manifest?.createdConf ?? conf === undefined,
     createdSecrets: manifest?.createdSecrets ?? secrets === undefined,
     firewall,

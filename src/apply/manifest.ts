@@ -16,6 +16,8 @@ export interface Manifest {
   files: Record<string, string>;
   /** conn name -> digest of its definition when we loaded it (version 2). */
   conns?: Record<string, string>;
+  /** conn name -> digest of the key it authenticates with (src/apply/rotation.ts). */
+  keys?: Record<string, string>;
   createdConf: boolean;
   createdSecrets: boolean;
   firewall: Family[];

@@ -22,6 +22,7 @@ import { DEFAULT_ALGORITHM, mtuAdvice } from '../mtu.js';
 import { renderStatus } from '../status/statusReport.js';
 import { DEFAULT_CTLSOCKET } from '../libreswan/whack.js';
 import { nodePaths, outputPaths } from '../model/names.js';
+import { rotatePskFile } from '../secrets/psk.js';
 
 const varsHelp = Object.entries(IPSEC_VAR_DOCS)
   .map(([k, doc]) => `  ${k}: ${doc} (default: ${k in IPSEC_VAR_DEFAULTS ? JSON.stringify((IPSEC_VAR_DEFAULTS as Record<string, unknown>)[k]) : 'generated'})`)
@@ -215,6 +216,19 @@ async function run(argv: string[]): Promise<number> {
         const r = await collectStatus({ plan: a.plan, crmMonXml: a['crm-mon-xml'], ipsecStatus: a['ipsec-status'] as string[], local: a.local });
         process.stdout.write(a.json ? JSON.stringify(r, null, 2) + '\n' : renderStatus(r));
         if (!r.ok) code = 1;
+      },
+    )
+    .command(
+      'rotate-psk',
+      'Replace the PSK generate made and keeps (TripleO: on the undercloud); the next deploy installs the new keys at step 1 and re-authenticates every tunnel at step 3',
+      (y) => y.option('out', { alias: 'o', type: 'string', demandOption: true, describe: `generate's output directory, with ${outputPaths.pskFile} (TripleO: ~/overcloud-deploy/<stack>/tripleo-ipsec/out)` }),
+      (a) => {
+        const path = rotatePskFile(a.out);
+        process.stdout.write(
+          `wrote a new PSK into ${path} (mode 0600)\n` +
+            'next: run the same deploy (openstack overcloud deploy ..., or generate then apply --step 1 on every node, then apply --step 3 on every node):\n' +
+            '  step 1 installs the new keys everywhere, tunnels keep running; step 3 re-authenticates each tunnel once, from its initiator\n',
+        );
       },
     )
     .command(

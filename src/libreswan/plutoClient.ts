@@ -70,6 +70,11 @@ export class PlutoClient {
     return this.change(this.whack(`delete ${name}`, ['--name', name, '--delete']), [WHACK_RC.NO_CONNECTION]);
   }
 
+  /** Delete one state (an IKE SA takes its Child SAs along); an auto=start conn is revived at once. */
+  deleteState(serial: number): Promise<string> {
+    return this.change(this.whack(`delete state #${serial}`, ['--deletestate', String(serial)]));
+  }
+
   rereadSecrets(): Promise<string> {
     return this.change(this.whack('reread secrets', ['--rereadsecrets']));
   }

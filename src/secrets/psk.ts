@@ -2,6 +2,10 @@
 // kept in generate's output directory (0600) and reused by later runs, so a
 // second run does not re-key every tunnel.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { replaceFileAtomically } from '../output/atomicTree.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { InputError } from '../model/errors.js';
 import { pskProblems } from '../model/ipsecVars.js';
@@ -30,4 +34,25 @@ export function pskFile(psk: string): OutputFile {
       `# Reuse it with: tripleo-ipsec generate -e ${outputPaths.pskFile} ... (and openstack overcloud deploy -e).\n` +
       stringifyYaml({ parameter_defaults: { IpsecVars: { ipsec_psk: psk } } }),
   };
+}
+
+/**
+ * A rotation: a new key in place of the one an earlier run made and keeps in
+ * `dir` (the undercloud's state directory in TripleO). Refused when there is
+ * none: a key given in IpsecVars is rotated there.
+ */
+export function rotatePskFile(dir: string): string {
+  const path = join(dir, outputPaths.pskFile);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${path}: no PSK that generate made is kept there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); a PSK given in IpsecVars (ipsec_psk) is rotated by changing it there`, { cause: e });
+  }
+  const old = pskOfEarlierFile(parseYaml(text), path);
+  let psk = newPsk();
+  while (psk === old) psk = newPsk();
+  const f = pskFile(psk);
+  replaceFileAtomically(path, f.content, f.mode);
+  return path;
 }

@@ -56,7 +56,7 @@ export interface SaLine {
 
 export class DataplaneOvercloud {
   readonly lab = new Lab('dp');
-  readonly result: GenerateResult;
+  result: GenerateResult;
   readonly o: Overcloud;
   readonly nodes = new Map<string, NodeLab>();
   readonly outDir: string;
@@ -67,20 +67,8 @@ export class DataplaneOvercloud {
     readonly dir: string,
     readonly opts: DataplaneOptions,
   ) {
-    const env = join(dir, 'env.yaml');
-    writeFileSync(env, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ...opts.vars } } }));
     this.outDir = join(dir, 'out');
-    this.result = generate({
-      inventoryPath: opts.inventoryPath ?? join(SAMPLE, 'inventory.yaml'),
-      networkDataPath: opts.networkDataPath ?? join(SAMPLE, 'network_data.yaml'),
-      envPaths: [env],
-      sets: [],
-      outDir: this.outDir,
-      hosts: [],
-      checkAlgorithm: checkEsp,
-      ...(opts.caCreate ? { caCreate: true } : {}),
-    });
-    writeTreeAtomically(this.outDir, this.result.files);
+    this.result = this.generateTrees({});
     this.o = this.result.overcloud;
     if (opts.variant && opts.variant !== 'shipped') this.rewriteBothInitiate();
     this.o.nodes.forEach((n, i) => {
@@ -93,6 +81,30 @@ export class DataplaneOvercloud {
       if (!h || !this.nodes.has(h)) throw new Error(`test setup: VIP ${v.name} needs a holder (have ${Object.keys(opts.holders).join(', ')})`);
       this.lab.addAddress(this.nodes.get(h)!.ns, `${v.address}/${prefixOf(this.o, v.network, v.address)}`);
     }
+  }
+
+  /** Generate every host's tree with these IpsecVars over the defaults, where the plutos read them. */
+  private generateTrees(vars: Record<string, unknown>): GenerateResult {
+    const env = join(this.dir, 'env.yaml');
+    writeFileSync(env, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ...this.opts.vars, ...vars } } }));
+    const r = generate({
+      inventoryPath: this.opts.inventoryPath ?? join(SAMPLE, 'inventory.yaml'),
+      networkDataPath: this.opts.networkDataPath ?? join(SAMPLE, 'network_data.yaml'),
+      envPaths: [env],
+      sets: [],
+      outDir: this.outDir,
+      hosts: [],
+      checkAlgorithm: checkEsp,
+      ...(this.opts.caCreate ? { caCreate: true } : {}),
+    });
+    writeTreeAtomically(this.outDir, r.files);
+    return r;
+  }
+
+  /** The same overcloud generated again with other IpsecVars (a rotated PSK), over the trees the running plutos read. */
+  regenerate(vars: Record<string, unknown>): GenerateResult {
+    this.result = this.generateTrees(vars);
+    return this.result;
   }
 
   private rewriteBothInitiate() {

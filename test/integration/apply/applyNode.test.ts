@@ -292,4 +292,36 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     const st = parsePlutoStatus(whack(lab, p, ['--status']).stdout);
     expect(st.conns.get(`overcloud-internal_api-to-${A}`)?.oriented).toBe(true);
   }, 60_000);
+
+  it('a rotated PSK: step 1 installs the new keys and re-keys nothing; step 3 re-authenticates each tunnel once, from its initiator, leaving one IKE SA per tunnel', async () => {
+    const conn = `overcloud-internal_api-to-${B}`;
+    const back = `overcloud-internal_api-to-${A}`;
+    expect(apply(A).code).toBe(0);
+    expect(apply(B).code).toBe(0);
+    await waitFor('A and B to authenticate', () => connsWithIkeSa(status(A)).has(conn) && connsWithIkeSa(status(B)).has(back), 30_000);
+    const ikeOf = (h: string, c: string) => status(h).states.filter((x) => x.kind === 'ike' && x.established && x.conn === c).map((x) => x.serial);
+    const [before] = ikeOf(A, conn);
+    const rotated = join(s.dir, 'rotated.yaml');
+    writeFileSync(rotated, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: `${TEST_PSK.slice(0, -8)}rotated!` } } }), { mode: 0o600 });
+    const step = (h: string, n: string) => {
+      const r = lab.exec(ns[h], process.execPath, [CLI, 'apply', '-i', inv, '-e', rotated, '--host', h, '--root', root(h), '--ctlsocket', pluto[h].ctl, '--step', n], { allowFail: true, timeoutMs: 120_000 });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      return r.stdout;
+    };
+    // Step 1 on both: new keys read, the SA untouched.
+    for (const h of [A, B]) expect(step(h, '1')).toMatch(/pluto: reread secrets/);
+    expect(ikeOf(A, conn)).toEqual([before]);
+    // Step 3: B is the responder (the higher address) and renews nothing; A renews its tunnel.
+    expect(step(B, '3')).not.toMatch(/re-authenticated/);
+    const out = step(A, '3');
+    expect(out).toMatch(new RegExp(`pluto: re-authenticated ${conn} with the new key \\(#${before} -> #\\d+, \\d+ ms\\)`));
+    const [after] = ikeOf(A, conn);
+    expect(after).toBeGreaterThan(before);
+    // One IKE SA per tunnel on both ends: the responder's uniqueids replaced its old one.
+    await waitFor('B to hold only the new SA', () => ikeOf(B, back).length === 1, 10_000);
+    expect(ikeOf(A, conn)).toHaveLength(1);
+    expect(step(A, '3')).toBe('no change\n');
+    expect(ikeOf(A, conn)).toEqual([after]);
+  }, 120_000);
 });

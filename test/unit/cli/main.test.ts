@@ -197,3 +197,44 @@ describe('failures of any command (built CLI): one line each, the exit code of t
     }
   });
 });
+
+describe('tripleo-ipsec rotate-psk', () => {
+  const s = scratchDir();
+  afterAll(() => s.cleanup());
+  const pskIn = (dir: string) => /ipsec_psk: (\S+)/.exec(readFileSync(join(dir, 'ipsec-psk.yaml'), 'utf8'))![1];
+
+  it('replaces the PSK generate keeps (0600), and the next generate uses the new one', () => {
+    const out = join(s.dir, 'out');
+    expect(run(['generate', '--example', '-o', out]).code).toBe(0);
+    const before = pskIn(out);
+    const r = run(['rotate-psk', '-o', out]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`wrote a new PSK into ${out}/ipsec-psk.yaml (mode 0600)`);
+    expect(r.stdout).toContain('step 3 re-authenticates each tunnel once');
+    const after = pskIn(out);
+    expect(after).not.toBe(before);
+    expect(r.stdout).not.toContain(after);
+    expect(statSync(join(out, 'ipsec-psk.yaml')).mode & 0o777).toBe(0o600);
+    expect(run(['generate', '--example', '-o', out]).code).toBe(0);
+    expect(pskIn(out)).toBe(after);
+  });
+
+  it('an ipsec_psk given in IpsecVars wins over the kept one', () => {
+    const out = join(s.dir, 'out-explicit');
+    expect(run(['generate', '--example', '-o', out]).code).toBe(0);
+    const env = join(s.dir, 'explicit.yaml');
+    writeFileSync(env, `parameter_defaults:\n  IpsecVars:\n    ipsec_psk: ${TEST_PSK}\n`, { mode: 0o600 });
+    const fresh = join(s.dir, 'out-fresh');
+    expect(run(['generate', '--example', '-e', env, '-o', out]).code).toBe(0);
+    expect(run(['generate', '--example', '-e', env, '-o', fresh]).code).toBe(0);
+    const secrets = 'overcloud-controller-0/etc/ipsec.d/overcloud-internal_api.secrets';
+    expect(readFileSync(join(out, secrets), 'utf8')).toBe(readFileSync(join(fresh, secrets), 'utf8'));
+  });
+
+  it('refuses a directory without a kept PSK, in one line, exit 2', () => {
+    const r = run(['rotate-psk', '-o', join(s.dir, 'none')]);
+    expect(r.code).toBe(2);
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(/ipsec-psk\.yaml: no PSK that generate made is kept there \(ENOENT\); a PSK given in IpsecVars \(ipsec_psk\) is rotated by changing it there; nothing was written$/)]);
+  });
+});
