@@ -1,5 +1,6 @@
 // The RPM that puts tripleo-ipsec on the undercloud and the nodes, built
-// with the real rpmbuild (scripts/build-rpm.sh) and installed with the real
+// with the real rpmbuild (npm run package: scripts/package.sh, which also
+// makes the tarball for systems without RPM) and installed with the real
 // rpm into a scratch root: the command runs from where the package puts it,
 // the agent is where Pacemaker looks for ocf:tripleo:ipsec, the heat
 // templates are where heat-env/ipsec.yaml says.
@@ -19,12 +20,13 @@ describe('the tripleo-ipsec RPM', () => {
   const s = scratchDir();
   const root = join(s.dir, 'root');
   let rpm = '';
+  let tarball = '';
   const version = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version as string;
 
   beforeAll(() => {
-    const b = run('bash', [join(REPO, 'scripts', 'build-rpm.sh')], { cwd: REPO });
+    const b = run('bash', [join(REPO, 'scripts', 'package.sh')], { cwd: REPO });
     expect(b.code, b.err).toBe(0);
-    rpm = join(REPO, b.out.trim());
+    [rpm, tarball] = b.out.trim().split('\n').map((p) => join(REPO, p));
     expect(run('rpm', ['--root', root, '--initdb']).code).toBe(0);
     // --nodeps: this Debian root has no RPM database of nodejs or libreswan; the requirements are checked below.
     const i = run('rpm', ['-i', '--root', root, '--nodeps', rpm]);
@@ -47,6 +49,17 @@ describe('the tripleo-ipsec RPM', () => {
     }
     // Distribution policy: no /usr/bin/env interpreter.
     expect(readFileSync(join(root, 'usr/lib/ocf/resource.d/tripleo/ipsec'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
+  });
+
+  it('comes as a tarball too, with exactly the RPM\'s files and modes', () => {
+    expect(tarball.endsWith(`tripleo-ipsec-${version}.tar.gz`)).toBe(true);
+    // "<mode> /<path>[ -> target]" of every file and link (directories aside: the tarball also has usr/, usr/share/, ...).
+    const entries = (lines: string, at: RegExp) =>
+      lines.split('\n').filter((l) => l && !l.startsWith('d')).map((l) => `${l.split(/\s+/)[0]} /${l.slice(l.search(at)).trim().replace(/^\//, '')}`).sort();
+    const fromRpm = entries(run('rpm', ['-qlvp', rpm]).out, / \/usr\//);
+    const fromTar = entries(run('tar', ['-tvzf', tarball]).out, / usr\//);
+    expect(fromRpm.length).toBeGreaterThan(8);
+    expect(fromTar).toEqual(fromRpm);
   });
 
   it('runs from where it is installed: --version, generate on the sample, install-agent writes the packaged agent', () => {
