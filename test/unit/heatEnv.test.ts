@@ -88,6 +88,48 @@ describe('heat-env/ipsec.yaml and the service template', () => {
     expect(gen).toContain('--out {{ tripleo_ipsec_state }}/out');
   });
 
+  // tripleo-heat-templates' tools/yaml-validate.py, the checks that reach a deployment/ service template.
+  describe("the checks of tripleo-heat-templates' tools/yaml-validate.py", () => {
+    const real = parse(readFileSync(join(__dirname, '..', 'fixtures', 'tripleo-samples', 'heat', 'ipsec-baremetal-ansible.yaml'), 'utf8')) as Obj;
+    const REQUIRED_PARAMS = ['EndpointMap', 'ServiceNetMap', 'DefaultPasswords', 'RoleName', 'RoleParameters', 'ServiceData'];
+    const ANSIBLE_TASKS_SECTIONS = ['upgrade_tasks', 'pre_upgrade_rolling_tasks', 'fast_forward_upgrade_tasks', 'fast_forward_post_upgrade_tasks', 'post_upgrade_tasks', 'update_tasks', 'post_update_tasks', 'host_prep_tasks', 'external_deploy_tasks', 'external_post_deploy_tasks'];
+    // yaml-validate's PARAMETER_DEFINITION_EXCLUSIONS for the parameters both templates define.
+    const EXCLUSIONS: Record<string, string[]> = { ServiceNetMap: ['description', 'default'], EndpointMap: ['description', 'default'] };
+
+    it('heat_template_version is the release the real template targets', () => {
+      expect(tpl.heat_template_version).toBe(real.heat_template_version);
+    });
+
+    it('declares the standard service parameters the real template declares, and uses every other one', () => {
+      for (const p of Object.keys(real.parameters).filter((x) => REQUIRED_PARAMS.includes(x))) expect(tpl.parameters[p], p).toBeDefined();
+      const used = JSON.stringify([tpl.outputs, tpl.resources ?? {}, tpl.conditions ?? {}]);
+      for (const p of Object.keys(tpl.parameters).filter((x) => !REQUIRED_PARAMS.includes(x))) expect(used, `parameter ${p} is never used`).toContain(`"${p}"`);
+    });
+
+    it('has no empty Ansible task section, and upgrade_tasks conditions start with step|int ==', () => {
+      for (const k of ANSIBLE_TASKS_SECTIONS) if (k in rd) expect(rd[k], k).not.toEqual({});
+      for (const t of flat(rd.upgrade_tasks)) {
+        if (Array.isArray(t.when) && t.when.some((w: string) => w.includes('step|int '))) expect(t.when[0]).toContain('step|int == ');
+      }
+    });
+
+    it('needs no hiera interpolation (no ServiceNetMap lookups in role_data)', () => {
+      expect(JSON.stringify(rd)).not.toContain('ServiceNetMap');
+    });
+
+    it('beside the real template, differs in one parameter definition only: IpsecVars, by its hidden flag and its description (both deliberate: it can hold the PSK, and the description names every variable)', () => {
+      const mismatched: Record<string, string[]> = {};
+      for (const p of Object.keys(tpl.parameters).filter((x) => x in real.parameters)) {
+        const norm = (d: Obj) => ({ ...d, ...Object.fromEntries((EXCLUSIONS[p] ?? []).map((f) => [f, 'IGNORED'])) });
+        const a = norm(tpl.parameters[p]);
+        const b = norm(real.parameters[p]);
+        const fields = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((f) => JSON.stringify(a[f]) !== JSON.stringify(b[f]));
+        if (fields.length) mismatched[p] = fields.sort();
+      }
+      expect(mismatched).toEqual({ IpsecVars: ['description', 'hidden'] });
+    });
+  });
+
   it('has update and upgrade tasks that bring the agent to the new version', () => {
     for (const k of ['update_tasks', 'upgrade_tasks']) {
       const cmds = flat(rd[k]).map((t) => t.command).filter(Boolean);
