@@ -5,7 +5,6 @@
 // counter, and the same ping with the guard taken out (which does leave in
 // clear: the capture can see a leak). Then the VIP moves and traffic flows
 // through the new holder's tunnel.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_VIP_HOLDERS, DataplaneOvercloud, readCapture, smallSampleInventory } from '../helpers/dataplane.js';
@@ -74,19 +73,7 @@ describe('a VIP without a tunnel: nothing in clear (ipsec_policy private)', () =
     vipAddr = oc.o.vips.find((v) => v.name === VIP)!.address;
     computeAddr = oc.o.nodes.find((n) => n.name === COMPUTE)!.addresses.internal_api;
     // What apply installs on every node: the generated chains and their jumps (the OUTPUT one is the guard).
-    for (const n of oc.o.nodes) {
-      for (const [tool, file] of [['iptables', 'ipsec.iptables'], ['ip6tables', 'ipsec.ip6tables']]) {
-        const path = join(oc.outDir, n.name, 'etc/tripleo-ipsec', file);
-        let text: string;
-        try {
-          text = readFileSync(path, 'utf8');
-        } catch {
-          continue;
-        }
-        sh('ip', ['netns', 'exec', ns(n.name), `${tool}-restore`, '--noflush'], { input: text });
-        sh('ip', ['netns', 'exec', ns(n.name), tool, '-I', 'OUTPUT', '-j', OUT_CHAIN]);
-      }
-    }
+    oc.installFirewall();
     expect(iptables(COMPUTE, ['-S', OUT_CHAIN]).stdout).toContain(`-d ${vipAddr}/32 ! -o lo -m policy --dir out --pol none`);
     oc.startPlutos();
     await oc.startVipTunnels();

@@ -11,7 +11,8 @@ import { generate, type GenerateResult } from '../../src/generate.js';
 import { writeTreeAtomically } from '../../src/output/atomicTree.js';
 import { checkEsp } from '../../src/libreswan/algparse.js';
 import { parsePlutoStatus, type PlutoStatus } from '../../src/libreswan/whackStatus.js';
-import { connNames } from '../../src/model/names.js';
+import { connNames, fileNames, nodePaths } from '../../src/model/names.js';
+import { IPTABLES_JUMPS } from '../../src/render/firewall.js';
 import type { Overcloud } from '../../src/model/types.js';
 import { inSubnet, parseAddress, parseCidr } from '../../src/model/addresses.js';
 import { runAgentAsync } from './agent.js';
@@ -113,6 +114,28 @@ export class DataplaneOvercloud {
       for (const f of readdirSync(d).filter((x) => /^overcloud-[a-z0-9_]+\.conf$/.test(x) && !x.includes('-vip'))) {
         const p = join(d, f);
         writeFileSync(p, readFileSync(p, 'utf8').replace(/\tauto=route/g, '\tauto=start').replace(/\tdpdaction=clear/g, '\tdpdaction=restart'));
+      }
+    }
+  }
+
+  /**
+   * What apply installs on every node: the generated chains (iptables-restore
+   * --noflush) and their jumps from INPUT and OUTPUT; the OUTPUT one holds the
+   * ipsec_policy private guard that drops VIP traffic no IPsec policy covers.
+   */
+  installFirewall() {
+    for (const n of this.o.nodes) {
+      for (const family of [4, 6] as const) {
+        const tool = family === 4 ? 'iptables' : 'ip6tables';
+        let text: string;
+        try {
+          text = readFileSync(join(this.outDir, n.name, nodePaths.firewallDir, fileNames.iptables(family)), 'utf8');
+        } catch {
+          continue;
+        }
+        const ns = this.nodes.get(n.name)!.ns;
+        sh('ip', ['netns', 'exec', ns, `${tool}-restore`, '--noflush'], { input: text });
+        for (const j of IPTABLES_JUMPS) sh('ip', ['netns', 'exec', ns, tool, '-I', j.from, '-j', j.chain]);
       }
     }
   }
