@@ -63,12 +63,20 @@ export function keyDigest(psk: string): string {
   return createHash('sha256').update(`tripleo-ipsec key\0${psk}`).digest('hex').slice(0, 16);
 }
 
+/** A host's PSKs by their pair of ids, either order (a mesh host has thousands: no linear search per conn). */
+export function keysByIds(secrets: PskSecret[]): Map<string, PskSecret> {
+  const m = new Map<string, PskSecret>();
+  for (const s of secrets) {
+    m.set(`${s.ids[0]} ${s.ids[1]}`, s);
+    m.set(`${s.ids[1]} ${s.ids[0]}`, s);
+  }
+  return m;
+}
+
 /** The PSK a conn authenticates with: the secret for its two ids (or addresses, where it has no ids). */
-export function connKey(c: Conn, secrets: PskSecret[]): PskSecret | undefined {
+export function connKey(c: Conn, keys: Map<string, PskSecret>): PskSecret | undefined {
   const opt = (k: string) => c.options.find(([x]) => x === k)?.[1];
-  const left = opt('leftid') ?? opt('left');
-  const right = opt('rightid') ?? opt('right');
-  return secrets.find((s) => (s.ids[0] === left && s.ids[1] === right) || (s.ids[0] === right && s.ids[1] === left));
+  return keys.get(`${opt('leftid') ?? opt('left')} ${opt('rightid') ?? opt('right')}`);
 }
 
 export interface NodePlanInputs {
@@ -82,7 +90,7 @@ export interface NodePlanInputs {
 }
 
 export function buildNodePlan(i: NodePlanInputs): NodePlan {
-  const psks: PskSecret[] = i.plan.files.flatMap((f) => f.secrets);
+  const psks = keysByIds(i.plan.files.flatMap((f) => f.secrets));
   return {
     format: NODE_PLAN_FORMAT,
     version: 1,
@@ -106,6 +114,23 @@ export function buildNodePlan(i: NodePlanInputs): NodePlan {
     firewall: i.firewall,
     ...(i.pacemaker ? { pacemaker: i.pacemaker } : {}),
   };
+}
+
+/**
+ * The file's text: compact, each file's conns grouped under it as rows
+ * [name, kind, auto, digest, key or null]. A mesh host lists thousands of
+ * conns, and a key per field per conn made the node plans of a 500-node
+ * overcloud half as large as all its conf files.
+ */
+export function serializeNodePlan(p: NodePlan): string {
+  const groups: { file: string; step: DeployStep; agentOnly: boolean; conns: (string | null)[][] }[] = [];
+  for (const c of p.conns) {
+    let g = groups[groups.length - 1];
+    if (!g || g.file !== c.file || g.step !== c.step || g.agentOnly !== c.agentOnly) groups.push((g = { file: c.file, step: c.step, agentOnly: c.agentOnly, conns: [] }));
+    g.conns.push([c.name, c.kind, c.auto, c.digest, c.key ?? null]);
+  }
+  const { conns: _flat, ...rest } = p;
+  return JSON.stringify({ ...rest, connFiles: groups }) + '\n';
 }
 
 export function sha256(b: Buffer | string): string {
@@ -139,7 +164,21 @@ export function parseNodePlan(text: string, where: string): NodePlan {
   if (p.version !== 1) bad('version', p.version, 'this tripleo-ipsec reads version 1; generate and apply must be the same version');
   if (typeof p.host !== 'string' || !HOST_NAME.test(p.host)) bad('host', p.host, 'not a host name');
   if (!Array.isArray(p.files)) bad('files', p.files, 'not a list');
-  if (!Array.isArray(p.conns)) bad('conns', p.conns, 'not a list');
+  const groups = (v as { connFiles?: unknown }).connFiles;
+  if (!Array.isArray(groups)) bad('connFiles', groups, 'not a list');
+  const conns: NodePlanConn[] = [];
+  const at: string[] = [];
+  (groups as unknown[]).forEach((g, gi) => {
+    const grp = g as { file?: unknown; step?: unknown; agentOnly?: unknown; conns?: unknown } | null;
+    if (!grp || typeof grp !== 'object' || !Array.isArray(grp.conns)) return bad(`connFiles[${gi}]`, g, 'not a file with its conns');
+    for (const [ci, row] of (grp.conns as unknown[]).entries()) {
+      if (!Array.isArray(row) || row.length !== 5) bad(`connFiles[${gi}].conns[${ci}]`, row, 'not [name, kind, auto, digest, key]');
+      const [name, kind, auto, digest, key] = row as unknown[];
+      conns.push({ name, kind, step: grp.step, auto, file: grp.file, agentOnly: grp.agentOnly, digest, ...(key === null ? {} : { key }) } as NodePlanConn);
+      at.push(`connFiles[${gi}].conns[${ci}]`);
+    }
+  });
+  p.conns = conns;
   if (typeof p.firewall !== 'boolean') bad('firewall', p.firewall, 'not true or false');
   p.files!.forEach((f, i) => {
     if (typeof f?.path !== 'string' || !NODE_PATH.test(f.path) || f.path.split('/').includes('..')) bad(`files[${i}].path`, f?.path, `not a path under ${nodePaths.ipsecD}, ${nodePaths.firewallDir} or ${nodePaths.stateDir}`);
@@ -149,14 +188,14 @@ export function parseNodePlan(text: string, where: string): NodePlan {
   });
   const paths = new Set(p.files!.map((f) => f.path));
   p.conns!.forEach((c, i) => {
-    if (typeof c?.name !== 'string' || !CONN_NAME.test(c.name)) bad(`conns[${i}].name`, c?.name, 'not a conn name');
-    if (!KINDS.includes(c.kind)) bad(`conns[${i}].kind`, c.kind, `not one of ${KINDS.join(', ')}`);
-    if (!STEPS.includes(c.step)) bad(`conns[${i}].step`, c.step, 'not a deploy step (1 or 3)');
-    if (!AUTOS.includes(c.auto)) bad(`conns[${i}].auto`, c.auto, `not one of ${AUTOS.join(', ')}`);
-    if (!paths.has(c.file)) bad(`conns[${i}].file`, c.file, 'not one of the files listed');
-    if (typeof c.agentOnly !== 'boolean') bad(`conns[${i}].agentOnly`, c.agentOnly, 'not true or false');
-    if (typeof c.digest !== 'string' || !/^[0-9a-f]{32}$/.test(c.digest)) bad(`conns[${i}].digest`, c.digest, 'not a digest');
-    if (c.key !== undefined && (typeof c.key !== 'string' || !/^[0-9a-f]{16}$/.test(c.key))) bad(`conns[${i}].key`, c.key, 'not a key digest');
+    if (typeof c?.name !== 'string' || !CONN_NAME.test(c.name)) bad(`${at[i]}[0] (name)`, c?.name, 'not a conn name');
+    if (!KINDS.includes(c.kind)) bad(`${at[i]}[1] (kind)`, c.kind, `not one of ${KINDS.join(', ')}`);
+    if (!STEPS.includes(c.step)) bad(`${at[i].replace(/\.conns\[\d+\]$/, '')}.step`, c.step, 'not a deploy step (1 or 3)');
+    if (!AUTOS.includes(c.auto)) bad(`${at[i]}[2] (auto)`, c.auto, `not one of ${AUTOS.join(', ')}`);
+    if (!paths.has(c.file)) bad(`${at[i].replace(/\.conns\[\d+\]$/, '')}.file`, c.file, 'not one of the files listed');
+    if (typeof c.agentOnly !== 'boolean') bad(`${at[i].replace(/\.conns\[\d+\]$/, '')}.agentOnly`, c.agentOnly, 'not true or false');
+    if (typeof c.digest !== 'string' || !/^[0-9a-f]{32}$/.test(c.digest)) bad(`${at[i]}[3] (digest)`, c.digest, 'not a digest');
+    if (c.key !== undefined && (typeof c.key !== 'string' || !/^[0-9a-f]{16}$/.test(c.key))) bad(`${at[i]}[4] (key)`, c.key, 'not a key digest');
   });
   if (p.pacemaker !== undefined) {
     const pm = p.pacemaker;

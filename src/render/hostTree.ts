@@ -8,7 +8,7 @@ import { renderConf, renderPolicy, renderSecrets } from './libreswan.js';
 import { renderIptables, renderNftables } from './firewall.js';
 import { certNames, fileNames, nodePaths } from '../model/names.js';
 import { importScript } from '../cert/pki.js';
-import { buildNodePlan, type NodePlan } from '../plan/nodePlan.js';
+import { buildNodePlan, serializeNodePlan, type NodePlan } from '../plan/nodePlan.js';
 import type { DeployStep } from '../plan/tunnels.js';
 
 /** A host's certificate files: issued by the cluster CA, or read from the bundle generate made. */
@@ -86,7 +86,7 @@ export function hostFileLayout(plan: HostPlan, opts: HostTreeOptions): PlannedFi
       firewall: opts.firewall,
       ...(opts.pacemaker ? { pacemaker: opts.pacemaker } : {}),
     });
-  return [...files, { path: nodePaths.nodePlan, mode: 0o644, content: () => JSON.stringify(nodePlan(), null, 2) + '\n' }];
+  return [...files, { path: nodePaths.nodePlan, mode: 0o644, content: () => serializeNodePlan(nodePlan()) }];
 }
 
 function toBytes(c: string | Buffer): Buffer {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readNodeTree } from '../../../src/apply/nodeTree.js';
 import { nodePaths } from '../../../src/model/names.js';
 import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
-import { parseNodePlan, sha256, type NodePlan } from '../../../src/plan/nodePlan.js';
+import { parseNodePlan, serializeNodePlan, sha256, type NodePlan } from '../../../src/plan/nodePlan.js';
 import { generateFrom, small, TEST_PSK } from '../../helpers/inputs.js';
 
 describe('node plan', () => {
@@ -54,6 +54,13 @@ describe('node plan', () => {
     expect(holder.key).toBe(end.key);
   });
 
+  it('round-trips through its compact file form', () => {
+    for (const node of r.nodes) {
+      const p = planOf(node.name);
+      expect(parseNodePlan(serializeNodePlan(p), node.name)).toEqual(p);
+    }
+  });
+
   it('holds no secret: neither the master key nor any key of the host', () => {
     for (const node of r.nodes) {
       const text = r.hostFiles(node.name).find((f) => f.path === nodePaths.nodePlan)!.content;
@@ -76,15 +83,16 @@ describe('node plan', () => {
     const bad = (edit: (p: NodePlan) => void) => {
       const p = structuredClone(good);
       edit(p);
-      return () => parseNodePlan(JSON.stringify(p), '/x/node-plan.json');
+      return () => parseNodePlan(serializeNodePlan(p), '/x/node-plan.json');
     };
     expect(() => parseNodePlan('{', '/x/node-plan.json')).toThrow(/^\/x\/node-plan.json: not JSON/);
     expect(bad((p) => (p.version = 2 as 1))).toThrow('/x/node-plan.json: version=2: this tripleo-ipsec reads version 1');
     expect(bad((p) => (p.files[0].path = 'etc/ipsec.d/../../root/.ssh/authorized_keys'))).toThrow(/files\[0\]\.path="etc\/ipsec.d\/..\/..\/root\/.ssh\/authorized_keys": not a path under/);
     expect(bad((p) => (p.files[0].path = '/etc/passwd'))).toThrow(/files\[0\]\.path="\/etc\/passwd"/);
     expect(bad((p) => (p.files[0].mode = '644'))).toThrow(/files\[0\]\.mode="644": not an octal mode/);
-    expect(bad((p) => (p.conns[0].file = 'etc/ipsec.d/other.conf'))).toThrow(/conns\[0\]\.file="etc\/ipsec.d\/other.conf": not one of the files listed/);
-    expect(bad((p) => (p.conns[0].auto = 'always' as 'add'))).toThrow(/conns\[0\]\.auto="always"/);
+    expect(bad((p) => (p.conns[0].file = 'etc/ipsec.d/other.conf'))).toThrow(/connFiles\[0\]\.file="etc\/ipsec.d\/other.conf": not one of the files listed/);
+    expect(bad((p) => (p.conns[0].auto = 'always' as 'add'))).toThrow(/connFiles\[0\]\.conns\[0\]\[2\] \(auto\)="always"/);
+    expect(() => parseNodePlan(JSON.stringify({ ...JSON.parse(serializeNodePlan(good)), connFiles: [{ file: good.files[0].path, step: 1, agentOnly: false, conns: [['x']] }] }), '/x/node-plan.json')).toThrow(/connFiles\[0\]\.conns\[0\]=\["x"\]: not \[name, kind, auto, digest, key\]/);
   });
 
   describe('read back from a copied tree (apply --tree)', () => {
