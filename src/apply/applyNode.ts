@@ -211,7 +211,9 @@ export async function applyNode(o: ApplyNodeOptions): Promise<ApplyNodeReport> {
     }
     for (const c of changes.filter((x) => !loads.includes(x))) report.pluto.push(await runPlutoChange(pluto, c));
     // A rotated key: each tunnel this node initiates authenticates again, one by one (after step 1 everywhere).
-    const loadedNow = new Set((loads.length || changes.length ? await pluto.status() : status).conns.keys());
+    // What pluto holds now follows from the changes: no second status query.
+    const loadedNow = new Set([...status.conns.keys(), ...loads.map((c) => c.name)]);
+    for (const c of changes) if (c.op === 'delete') loadedNow.delete(c.name);
     const r = renewals({ planned, steps, previous: manifest?.keys, loaded: loadedNow, reloaded: new Set(loads.map((c) => c.name)) });
     keys = r.keys;
     report.pluto.push(...(await reauthenticate(pluto, r.renew)));
@@ -264,6 +266,8 @@ async function uninstall(o: ApplyNodeOptions, root: string, manifest: Manifest |
     report.changes.push('nothing to uninstall: no manifest');
     return report;
   }
+  // The node plan this node applied, read before its files (itself among them) are removed.
+  const installedPlan = readIf(join(root, nodePaths.nodePlan));
   if (!report.plutoSkipped) {
     for (const name of [...(await pluto.status()).conns.keys()].filter((n) => isOurConn(n, manifest.conns)).sort()) {
       report.pluto.push(await pluto.delete(name));
@@ -294,8 +298,7 @@ async function uninstall(o: ApplyNodeOptions, root: string, manifest: Manifest |
   for (const f of manifest.firewall) if (await removeChain(f)) report.changes.push(`removed ${f === 4 ? 'iptables' : 'ip6tables'} chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT`);
   if (manifest.pacemaker && o.pacemaker) {
     // The plan this node applied, as installed; else what the inputs give now.
-    const installed = readIf(join(root, nodePaths.nodePlan));
-    const plan = (installed !== undefined ? parseNodePlan(installed, join(root, nodePaths.nodePlan)) : desiredState(o, root).nodePlan).pacemaker?.plan;
+    const plan = (installedPlan !== undefined ? parseNodePlan(installedPlan, join(root, nodePaths.nodePlan)) : desiredState(o, root).nodePlan).pacemaker?.plan;
     if (!plan) throw new InputError(`${join(root, nodePaths.nodePlan)}: no Pacemaker plan in it, though this node applied one: remove the cluster's tripleo-ipsec resources with tripleo-ipsec pacemaker remove`);
     const p = await removePlan(plan);
     report.changes.push(...p.changes.map((c) => `pacemaker: ${c}`));
