@@ -32,12 +32,13 @@ export class PlutoCtl {
   private run(bin: string, args: string[], what: string, capture = true): Result {
     const timeout = this.deadline.remaining();
     if (timeout <= 0) throw new OcfExit(OCF.ERR_GENERIC, `out of time before ${what}`);
+    const began = Date.now();
     const r = spawnQuick(bin, args, timeout, capture || log.tracing);
     if (r.timedOut) throw new OcfExit(OCF.ERR_GENERIC, `${what} did not answer within ${timeout} ms (pluto hung?)`);
     if (r.error) throw new OcfExit(OCF.ERR_INSTALLED, `cannot run ${bin}: ${r.error}`);
     const out = `${r.stdout}${r.stderr}`.trim();
     const status = r.status ?? 1;
-    log.debug(`${what}: ${[bin, ...args].join(' ')} -> ${status}${out ? `: ${out.split('\n')[0]}` : ''}`);
+    log.debug(`${what}: ${[bin, ...args].join(' ')} -> ${status} in ${Date.now() - began} ms${out ? `: ${out.split('\n')[0]}` : ''}`);
     return { status, out };
   }
 
