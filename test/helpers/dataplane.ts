@@ -18,7 +18,7 @@ import { inSubnet, parseAddress, parseCidr } from '../../src/model/addresses.js'
 import { runAgentAsync } from './agent.js';
 import { Lab, sh, shAsync } from './netns.js';
 import { prefixOf, type NodeLab } from './overcloudLab.js';
-import { alive, plutoDeath, plutoLog, startPluto, stopPluto, waitFor, whack } from './pluto.js';
+import { alive, DeadPluto, plutoDeath, plutoLog, startPluto, stopPluto, waitFor, waitStartupLoad, whack } from './pluto.js';
 import { TEST_PSK } from './inputs.js';
 
 export const SAMPLE = join(__dirname, '..', '..', 'examples', 'sample-overcloud');
@@ -181,10 +181,13 @@ export class DataplaneOvercloud {
       if (!holder || (only && holder !== only)) continue;
       const n = this.nodes.get(holder)!;
       const params = { tunnel: connNames.vipTunnel(v.name), vip: v.address, confdir: n.ipsecdir, rundir: n.pluto!.agentRun, ctlsocket: n.pluto!.ctl };
+      // As at deploy step 3: pluto has long finished loading what step 1 gave it.
       runs.push(
-        runAgentAsync(n.ns, 'start', params, { OCF_RESKEY_CRM_meta_timeout: '60000' }).then((r) => {
+        waitStartupLoad(this.lab, n.pluto!, params.tunnel).then(() => {
+          console.log(`${holder}: pluto's start-up load done ${((Date.now() - this.plutoStartedAt) / 1000).toFixed(1)} s after the plutos started; agent start of ${params.tunnel}`);
+        }).then(() => runAgentAsync(n.ns, 'start', params, { OCF_RESKEY_CRM_meta_timeout: '60000' }).then((r) => {
           if (r.code !== 0) throw new Error(`agent start ${params.tunnel} on ${holder}: ${r.code} ${r.reason ?? r.stderr}`);
-        }),
+        })),
       );
     }
     await Promise.all(runs);
@@ -249,7 +252,7 @@ export class DataplaneOvercloud {
   async waitSettled(timeoutMs: number): Promise<number> {
     // A dead pluto never settles: say so at once rather than at the deadline.
     const settledOrDead = () => {
-      if (this.deadPlutos().length) throw new DeadPluto();
+      if (this.deadPlutos().length) throw new DeadPluto('a pluto died while waiting for every node to settle');
       return [...this.nodes.keys()].every((n) => this.settled(n));
     };
     await waitFor('every node to settle', settledOrDead, timeoutMs, 1000, (e) => e instanceof DeadPluto).catch((e) => {
@@ -437,10 +440,4 @@ export function smallSampleInventory(dir: string): string {
   const p = join(dir, 'inventory-small.yaml');
   writeFileSync(p, stringify(inv));
   return p;
-}
-
-class DeadPluto extends Error {
-  constructor() {
-    super('a pluto died while waiting for every node to settle');
-  }
 }

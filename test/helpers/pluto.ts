@@ -116,6 +116,48 @@ export function whack(lab: Lab, p: Pluto, args: string[], timeoutMs = 15_000) {
   return lab.exec(p.ns, WHACK, ['--ctlsocket', p.ctl, ...args], { allowFail: true, timeoutMs });
 }
 
+/** A pluto died while a test waited on it: no point waiting out the deadline. */
+export class DeadPluto extends Error {}
+
+/** Whether `pid` has a child named `comm`: /proc/PID/task/PID/children, one read (the /proc scan costs seconds under the guest's emulation). */
+export function hasChildNamed(pid: number, comm: string): boolean {
+  let children: string[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+  } catch {
+    return false;
+  }
+  return children.some((c) => {
+    try {
+      return readFileSync(`/proc/${c}/comm`, 'utf8').trim() === comm;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Until pluto has finished its own start-up load: pluto 4.10 runs
+ * `addconn --autoall` as a child when it starts, and while that child adds,
+ * listens and initiates, pluto answers other whacks late (15 s for the first
+ * query of an agent's start in the guest). Apply's step 1 does this load
+ * long before Pacemaker starts anything at step 3; a test that starts the
+ * agent right after pluto waits for it the same way. Done when `probeConn`
+ * (a conn of the node's ipsec.d) is loaded and no addconn child is left.
+ */
+export async function waitStartupLoad(lab: Lab, p: Pluto, probeConn: string, timeoutMs = 120_000): Promise<void> {
+  await waitFor(
+    `pluto in ${p.ns} to finish its start-up addconn`,
+    () => {
+      if (!alive(p.pid)) throw new DeadPluto(plutoDeath(p));
+      return !hasChildNamed(p.pid, 'addconn') && whack(lab, p, ['--name', probeConn, '--debug', 'none'], 60_000).status === 0;
+    },
+    timeoutMs,
+    1000,
+    (e) => e instanceof DeadPluto,
+  );
+}
+
 /**
  * Why a pluto that should be running is not, in one line: its exit status,
  * the last thing it wrote to stderr (glibc and NSS aborts land there, not in
