@@ -299,15 +299,19 @@ function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): 
               ? ([['right', '%opportunisticgroup'], ...certAuth(node, '%fromcert')] as [string, string][])
               : ([['leftid', '%null'], ['right', '%opportunisticgroup'], ['rightid', '%null'], ['authby', 'null']] as [string, string][])),
             ['ikev2', 'insist'],
+            ['ike', IKE_PROPOSAL],
             ['type', 'tunnel'],
             ['phase2alg', o.vars.ipsec_algorithm],
             ['negotiationshunt', o.vars.ipsec_policy === 'private' ? 'drop' : 'passthrough'],
             ['failureshunt', o.vars.ipsec_policy === 'private' ? 'drop' : 'passthrough'],
             ['keyingtries', '1'],
             // private-or-clear falls back to clear quickly when a peer does not
-            // answer; private has nothing to fall back to, so it waits for a
-            // busy peer (2 s failed one pair in three in the data-plane guest).
-            ['retransmit-timeout', o.vars.ipsec_policy === 'private' ? '15s' : '2s'],
+            // answer. private has nothing to fall back to and a failed attempt
+            // leaves a drop shunt for shuntlifetime (15 min by default), so it
+            // waits pluto's default 60 s for a busy peer: 2 s failed one pair in
+            // three in the data-plane guest, and 15 s failed a pair whose
+            // responder took 15 s over its IKE_AUTH under load (CI, stop 19).
+            ['retransmit-timeout', o.vars.ipsec_policy === 'private' ? '60s' : '2s'],
           ],
         },
       ],
