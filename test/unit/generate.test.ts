@@ -249,6 +249,19 @@ describe('generate: modes and variables', () => {
     expect(paths.some((p) => p.includes('etc/tripleo-ipsec/'))).toBe(false);
   });
 
+  it('gives every conn of every mode the IKE proposal with DH19 first and MODP2048 still accepted', () => {
+    const { inventory, networkData } = small();
+    for (const vars of [{ ipsec_psk: TEST_PSK }, { ipsec_psk: TEST_PSK, ipsec_psk_mode: 'shared' }, { use_opportunistic_ipsec: true }]) {
+      const r = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: vars } } });
+      const confs = r.files.filter((f) => f.path.endsWith('.conf') && f.path.includes('/etc/ipsec.d/'));
+      expect(confs.length, JSON.stringify(vars)).toBeGreaterThan(0);
+      for (const f of confs) {
+        const conns = f.content.split(/^conn /m).slice(1);
+        for (const c of conns) expect(c, `${f.path} ${c.split('\n')[0]}`).toContain('\tike=aes_gcm256-sha2_512-dh19+dh20+dh21+modp2048\n');
+      }
+    }
+  });
+
   it('lets later environments and --set win over earlier ones', () => {
     const { inventory, networkData } = small();
     const r = generateFrom({ inventory, networkData }, { sets: ['ipsec_algorithm=aes_gcm256-null'] });
