@@ -308,10 +308,8 @@ function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): 
             ...(o.vars.ipsec_auth === 'cert'
               ? ([['right', '%opportunisticgroup'], ...certAuth(node, '%fromcert')] as [string, string][])
               : ([['leftid', '%null'], ['right', '%opportunisticgroup'], ['rightid', '%null'], ['authby', 'null']] as [string, string][])),
-            ['ikev2', 'insist'],
-            ['ike', IKE_PROPOSAL],
-            ['type', 'tunnel'],
-            ['phase2alg', o.vars.ipsec_algorithm],
+            // The mesh's IKE and ESP options; authentication is this conn's own.
+            ...esp(o).filter(([k]) => k !== 'authby'),
             ['negotiationshunt', o.vars.ipsec_policy === 'private' ? 'drop' : 'passthrough'],
             ['failureshunt', o.vars.ipsec_policy === 'private' ? 'drop' : 'passthrough'],
             ['keyingtries', '1'],
