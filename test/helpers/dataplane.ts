@@ -181,13 +181,14 @@ export class DataplaneOvercloud {
       if (!holder || (only && holder !== only)) continue;
       const n = this.nodes.get(holder)!;
       const params = { tunnel: connNames.vipTunnel(v.name), vip: v.address, confdir: n.ipsecdir, rundir: n.pluto!.agentRun, ctlsocket: n.pluto!.ctl };
-      // As at deploy step 3: pluto has long finished loading what step 1 gave it.
       runs.push(
-        waitStartupLoad(this.lab, n.pluto!, params.tunnel).then(() => {
+        (async () => {
+          // As at deploy step 3: pluto has long finished loading what step 1 gave it.
+          await waitStartupLoad(this.lab, n.pluto!, params.tunnel);
           console.log(`${holder}: pluto's start-up load done ${((Date.now() - this.plutoStartedAt) / 1000).toFixed(1)} s after the plutos started; agent start of ${params.tunnel}`);
-        }).then(() => runAgentAsync(n.ns, 'start', params, { OCF_RESKEY_CRM_meta_timeout: '60000' }).then((r) => {
+          const r = await runAgentAsync(n.ns, 'start', params, { OCF_RESKEY_CRM_meta_timeout: '60000' });
           if (r.code !== 0) throw new Error(`agent start ${params.tunnel} on ${holder}: ${r.code} ${r.reason ?? r.stderr}`);
-        })),
+        })(),
       );
     }
     await Promise.all(runs);

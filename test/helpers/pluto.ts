@@ -120,7 +120,7 @@ export function whack(lab: Lab, p: Pluto, args: string[], timeoutMs = 15_000) {
 export class DeadPluto extends Error {}
 
 /** Whether `pid` has a child named `comm`: /proc/PID/task/PID/children, one read (the /proc scan costs seconds under the guest's emulation). */
-export function hasChildNamed(pid: number, comm: string): boolean {
+function hasChildNamed(pid: number, comm: string): boolean {
   let children: string[];
   try {
     children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
