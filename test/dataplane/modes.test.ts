@@ -61,7 +61,8 @@ describe('keying modes on a kernel with ESP', () => {
     const t0 = Date.now();
     // The first packet of a pair is held while its SA comes up (seconds under the guest's emulation).
     const failedFirst = await allPings(oc, false);
-    await waitFor('the opportunistic SAs to come up', () => o.nodes.every((n) => oe.saLine(n.name).ike.halfOpen === 0), 120_000, 1000);
+    // Half-open and open both 0, the operator's line: an IKE SA past IKE_SA_INIT still in IKE_AUTH is "open", and its pair's traffic waits for it.
+    await waitFor('the opportunistic SAs to come up', () => o.nodes.every((n) => { const { halfOpen, open } = oe.saLine(n.name).ike; return halfOpen === 0 && open === 0; }), 120_000, 1000);
     // The second round must all pass.
     const failed = await allPings(oc, false);
     console.log(`opportunistic: first round ${failedFirst.length} failures, ${((Date.now() - t0) / 1000).toFixed(1)} s for both rounds\n${failed.join('\n')}\n${oc.table()}`);
