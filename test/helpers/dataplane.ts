@@ -173,8 +173,16 @@ export class DataplaneOvercloud {
     n.pluto = startPluto(this.lab, n.ns, n.pluto!.dir, n.ipsecdir, this.plutoSetup);
   }
 
-  /** What Pacemaker does: the agent's start where each VIP is (nothing runs on the other nodes). */
+  /**
+   * What Pacemaker does: the agent's start where each VIP is (nothing runs on
+   * the other nodes). The first start, as at deploy step 3, comes after step
+   * 1's node-to-node tunnels are up: on hardware they take well under a
+   * second; under TCG a mesh still negotiating kept a holder's pluto from
+   * answering its agent's whacks for 7-15 s each, and CI's start ran out of
+   * its 60 s. A VIP move (`only`) happens whatever the mesh is doing.
+   */
   async startVipTunnels(only?: string): Promise<void> {
+    if (!only) await this.waitNodeMesh(300_000);
     const runs: Promise<void>[] = [];
     for (const v of this.o.vips) {
       const holder = this.opts.holders[v.name];
@@ -211,7 +219,7 @@ export class DataplaneOvercloud {
   /** Tunnels the plan gives a node: its node-to-node conns, and per VIP on its networks one (peer) or one per other node (holder). */
   expectedTunnels(name: string): number {
     const plan = this.result.plans.find((p) => p.node.name === name)!;
-    let n = plan.files.filter((f) => !f.confName.includes('-vip')).reduce((k, f) => k + f.conns.filter((c) => !c.name.startsWith('overcloud-clear-')).length, 0);
+    let n = this.nodeTunnels(name);
     for (const v of this.o.vips) {
       // opportunistic mode has no VIP tunnels (src/plan/tunnels.ts)
       if (!plan.node.addresses[v.network] || this.o.vars.use_opportunistic_ipsec) continue;
@@ -247,6 +255,34 @@ export class DataplaneOvercloud {
         return `${name.padEnd(26)} tunnels ${String(this.expectedTunnels(name)).padStart(2)}  IKE SAs: total(${l.ike.total}), half-open(${l.ike.halfOpen}), open(${l.ike.open}), authenticated(${l.ike.authenticated})  IPsec SAs: total(${l.ipsec.total}), authenticated(${l.ipsec.authenticated})`;
       })
       .join('\n');
+  }
+
+  /** The node-to-node part of `expectedTunnels`: the plan's conns outside the VIP files. */
+  nodeTunnels(name: string): number {
+    const plan = this.result.plans.find((p) => p.node.name === name)!;
+    return plan.files.filter((f) => !f.confName.includes('-vip')).reduce((k, f) => k + f.conns.filter((c) => !c.name.startsWith('overcloud-clear-')).length, 0);
+  }
+
+  /** Whether a node holds exactly one established IKE SA and one Child SA per node-to-node tunnel, and nothing half-done on them. */
+  nodeMeshSettled(name: string): boolean {
+    const want = this.nodeTunnels(name);
+    const mesh = this.status(name).states.filter((s) => !s.conn.includes('-vip'));
+    const count = (kind: 'ike' | 'child') => mesh.filter((s) => s.kind === kind && s.established).length;
+    return count('ike') === want && count('child') === want && mesh.every((s) => s.established || s.kind === 'other');
+  }
+
+  /** Milliseconds from pluto start until every node's node-to-node tunnels are up (deploy step 1 done). */
+  async waitNodeMesh(timeoutMs: number): Promise<number> {
+    const settledOrDead = () => {
+      if (this.deadPlutos().length) throw new DeadPluto('a pluto died while the node-to-node tunnels came up');
+      return [...this.nodes.keys()].every((n) => this.nodeMeshSettled(n));
+    };
+    await waitFor("every node's node-to-node tunnels", settledOrDead, timeoutMs, 1000, (e) => e instanceof DeadPluto).catch((e) => {
+      throw new Error(`${(e as Error).message}\n${this.table()}\ndead plutos: ${this.deadPlutos().join(', ') || 'none'}`);
+    });
+    const ms = Date.now() - this.plutoStartedAt;
+    console.log(`node-to-node tunnels up on every node ${(ms / 1000).toFixed(1)} s after the plutos started`);
+    return ms;
   }
 
   /** Milliseconds from pluto start until every node is settled. */
