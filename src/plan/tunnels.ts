@@ -28,6 +28,12 @@ export interface Conn {
   kind: ConnKind;
   step: DeployStep;
   auto: ConnAuto;
+  /** The network it runs on. */
+  network: string;
+  /** The other end: a host name (node-to-node, a holder's end), or undefined (a VIP end answers whoever holds the VIP, a group answers many). */
+  peer?: string;
+  /** The VIP it carries (VIP ends and holder ends). */
+  vip?: string;
   options: [string, string][];
 }
 
@@ -184,6 +190,8 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
       return {
         name: connNames.nodeToNode(network, p.name),
         kind: 'node-to-node',
+        network,
+        peer: p.name,
         step: 1,
         auto: initiator ? 'start' : 'route',
         comment: `${node.name} <-> ${p.name}; ${initiator ? 'this end initiates' : `${p.name} initiates, traffic from here triggers it too`}`,
@@ -233,6 +241,8 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
       {
         name: tunnel,
         kind: 'vip-end',
+        network: vip.network,
+        vip: vip.name,
         step: 3,
         auto: 'add',
         comment: `answers the VIP's holder, which always initiates; a new holder's SA replaces the old one's`,
@@ -263,6 +273,9 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
       conns: peers.map((p) => ({
         name: connNames.vipToPeer(vip.name, p.name),
         kind: 'vip-holder',
+        network: vip.network,
+        peer: p.name,
+        vip: vip.name,
         step: 3,
         auto: 'start',
         comment: `${vip.address} (held here) <-> ${p.name}`,
@@ -301,6 +314,7 @@ function opportunisticFile(o: Overcloud, node: OvercloudNode, network: string): 
         {
           name,
           kind: 'opportunistic',
+          network,
           step: 1,
           auto: 'ondemand',
           options: [
@@ -360,7 +374,7 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
         step: 1,
         confName: fileNames.groupConf(name),
         header: `hosts on ${net.name} that stay in clear (ipsec_clear_hosts); listed in policies/${name}`,
-        conns: [{ name, kind: 'clear', step: 1, auto: 'ondemand', options: [['left', me], ['right', '%group'], ['type', 'passthrough'], ['authby', 'never']] }],
+        conns: [{ name, kind: 'clear', step: 1, auto: 'ondemand', network: net.name, options: [['left', me], ['right', '%group'], ['type', 'passthrough'], ['authby', 'never']] }],
         secrets: [],
       });
       policies.push({ name, cidrs: inside.map((h) => (h.includes('/') ? h : `${h}/${net.family === 4 ? 32 : 128}`)) });

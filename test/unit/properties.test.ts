@@ -68,7 +68,7 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.string(), fc.string(), fc.string(), (name, key, value) => {
         try {
-          const out = renderConn({ name, kind: 'node-to-node', step: 1, auto: 'start', options: [[key, value]] });
+          const out = renderConn({ name, kind: 'node-to-node', step: 1, auto: 'start', network: 'internal_api', options: [[key, value]] });
           return out.split('\n').every((l) => CONF_LINE.test(l));
         } catch (e) {
           return e instanceof RenderError;

@@ -5,7 +5,7 @@ import { connDigest } from '../../../src/plan/nodePlan.js';
 import type { PlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import type { Conn } from '../../../src/plan/tunnels.js';
 
-const conn = (name: string, over: Partial<Conn> = {}): Conn => ({ name, kind: 'node-to-node', step: 1, auto: 'start', options: [['left', '192.0.2.1']], ...over });
+const conn = (name: string, over: Partial<Conn> = {}): Conn => ({ name, kind: 'node-to-node', step: 1, auto: 'start', network: 'internal_api', options: [['left', '192.0.2.1']], ...over });
 const want = (c: Conn, agentOnly = false): WantedConn => ({ name: c.name, step: c.step, auto: c.auto, digest: connDigest(c), file: `/etc/ipsec.d/${c.name}.conf`, agentOnly });
 const status = (conns: Record<string, string | undefined>): PlutoStatus => ({
   conns: new Map(Object.entries(conns).map(([name, routing]) => [name, { name, oriented: true, instances: 0, routing }])),
