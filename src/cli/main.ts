@@ -16,6 +16,8 @@ import { packageRoot } from './paths.js';
 import { applyPlan, removePlan } from '../pacemaker/cibUpdate.js';
 import { readPlan, parseVipResources } from './planFile.js';
 import { collectStatus } from '../status/collect.js';
+import { overcloudStatus } from '../status/overcloudStatus.js';
+import { renderOvercloudStatus } from '../status/overcloudReport.js';
 import { applyNode } from '../apply/applyNode.js';
 import { writeHeatEnv } from '../heatEnv.js';
 import { DEFAULT_ALGORITHM, mtuAdvice } from '../mtu.js';
@@ -205,17 +207,62 @@ async function run(argv: string[]): Promise<number> {
         process.stdout.write(r.changes.length === 0 ? 'no change: the cluster already matches the plan\n' : r.pushed ? `pushed ${r.changes.length} change(s) as one CIB update\n` : '');
       },
     )
-    .command('status', "Show the cluster's tunnels: where each VIP and its tunnel run, SA counts per node, failed actions", (y) =>
+    .command('status', "Every node's tunnels against the plan, over SSH (--inventory); or the cluster's VIP tunnels from saved outputs (--plan)", (y) =>
       y
-        .option('plan', { type: 'string', demandOption: true, describe: `${outputPaths.pacemakerPlan} written by generate` })
-        .option('crm-mon-xml', { type: 'string', describe: 'saved `crm_mon -1 --output-as=xml` (default: run it)' })
-        .option('ipsec-status', { type: 'string', array: true, default: [], describe: 'NODE=FILE: saved `ipsec status` of a node (repeatable)' })
-        .option('local', { type: 'boolean', default: false, describe: "also read this node's pluto (ipsec whack --status; node name from crm_node -n)" })
-        .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+        .option('inventory', { alias: 'i', type: 'string', describe: 'tripleo-ansible-inventory output: reach every node over SSH as Ansible would' })
+        .option('network-data', { alias: 'n', type: 'string', describe: 'TripleO network_data.yaml' })
+        .option('environment', { alias: 'e', type: 'string', array: true, default: [], describe: 'heat environments with IpsecVars (no key needed)' })
+        .option('host', { type: 'string', array: true, default: [], describe: 'only these hosts (repeatable)' })
+        .option('stack', { type: 'string', describe: 'the stack of a multi-stack inventory' })
+        .option('service-vips', { type: 'string', describe: "config-download's service_vip_vars.yaml" })
+        .option('forks', { type: 'number', default: 10, describe: 'nodes queried at once' })
+        .option('timeout', { type: 'number', default: 30, describe: 'seconds per node before it is reported unreachable' })
+        .option('ssh-option', { type: 'string', array: true, default: [], describe: 'extra ssh -o option (repeatable)' })
+        .option('watch', { type: 'number', describe: 'redraw every SECONDS until interrupted' })
+        .option('plan', { type: 'string', describe: `without --inventory: ${outputPaths.pacemakerPlan} written by generate` })
+        .option('crm-mon-xml', { type: 'string', describe: 'with --plan: saved `crm_mon -1 --output-as=xml` (default: run it)' })
+        .option('ipsec-status', { type: 'string', array: true, default: [], describe: 'with --plan: NODE=FILE, saved `ipsec status` of a node (repeatable)' })
+        .option('local', { type: 'boolean', default: false, describe: "with --plan: also read this node's pluto (node name from crm_node -n)" })
+        .option('json', { type: 'boolean', default: false, describe: 'machine-readable output, in full' })
+        .check((a) => {
+          if (!a.inventory && !a.plan) throw new UsageError('status needs --inventory (every node over SSH) or --plan (saved outputs)');
+          if (a.forks !== undefined && !(Number.isInteger(a.forks) && a.forks >= 1)) throw new UsageError(`--forks ${a.forks}: a whole number of at least 1`);
+          if (!(a.timeout > 0)) throw new UsageError(`--timeout ${a.timeout}: seconds, more than 0`);
+          return true;
+        }),
       async (a) => {
-        const r = await collectStatus({ plan: a.plan, crmMonXml: a['crm-mon-xml'], ipsecStatus: a['ipsec-status'] as string[], local: a.local });
-        process.stdout.write(a.json ? JSON.stringify(r, null, 2) + '\n' : renderStatus(r));
-        if (!r.ok) code = 1;
+        if (!a.inventory) {
+          const r = await collectStatus({ plan: a.plan!, crmMonXml: a['crm-mon-xml'], ipsecStatus: a['ipsec-status'] as string[], local: a.local });
+          process.stdout.write(a.json ? JSON.stringify(r, null, 2) + '\n' : renderStatus(r));
+          if (!r.ok) code = 1;
+          return;
+        }
+        const tty = process.stderr.isTTY === true;
+        const once = async () => {
+          const r = await overcloudStatus({
+            inventoryPath: a.inventory!,
+            networkDataPath: a['network-data'],
+            envPaths: a.environment as string[],
+            sets: [],
+            stack: a.stack,
+            serviceVipsPath: a['service-vips'],
+            hosts: a.host as string[],
+            forks: a.forks,
+            timeoutMs: a.timeout * 1000,
+            sshOptions: a['ssh-option'] as string[],
+            // On a terminal, one line that counts the nodes answered, erased once all have: the summary stays the first line.
+            ...(tty ? { onProgress: (done: number, total: number) => process.stderr.write(done === total ? '\r\x1b[K' : `\rcollecting from ${total} node(s): ${done} answered`) } : {}),
+          });
+          return r;
+        };
+        for (;;) {
+          const r = await once();
+          const text = a.json ? JSON.stringify(r, null, 2) + '\n' : renderOvercloudStatus(r, { colour: process.stdout.isTTY === true && !process.env.NO_COLOR });
+          process.stdout.write(a.watch ? `\x1b[H\x1b[2J${new Date().toISOString()}\n${text}` : text);
+          code = r.ok ? 0 : 1;
+          if (!a.watch) return;
+          await new Promise((res) => setTimeout(res, a.watch! * 1000));
+        }
       },
     )
     .command(
