@@ -7,7 +7,7 @@ set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true
 rw=$(sed -n 's/.* guestrw=\([^ ]*\).*/\1/p' /proc/cmdline)
 [ -n "$rw" ] || { echo "dataplane: no read-write share"; exit 125; }
-for m in esp4 esp6 xfrm_user xfrm_interface af_key veth bridge; do modprobe "$m" 2>/dev/null; done
+for m in esp4 esp6 xfrm_user xfrm_interface af_key veth bridge overlay; do modprobe "$m" 2>/dev/null; done
 # The guest's own loopback, and the facts the tests rely on.
 ip link set lo up
 echo "dataplane: kernel $(uname -r), $(nproc) vCPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo)"

@@ -29,6 +29,8 @@ export interface SshNode {
 export class SshNodes {
   readonly key: string;
   private readonly nodes = new Map<string, SshNode>();
+  /** Where the nodes' directories (their overlays' upper and work dirs) live. */
+  private readonly nodesDir: string;
 
   constructor(
     readonly lab: Lab,
@@ -37,6 +39,14 @@ export class SshNodes {
     this.key = join(dir, 'id_ed25519');
     sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tripleo-ipsec-test', '-f', this.key]);
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${this.key}.pub`));
+    this.nodesDir = join(dir, 'nodes');
+    mkdirSync(this.nodesDir);
+    // An overlay's upper dir cannot be on an overlay (the data-plane guest's
+    // root is one): there the nodes' directories get a tmpfs of their own.
+    if (sh('stat', ['-f', '-c', '%T', dir]).stdout.trim() === 'overlayfs') {
+      sh('mount', ['-t', 'tmpfs', '-o', 'mode=0700', 'tripleo-ipsec-test-nodes', this.nodesDir]);
+      lab.onCleanup(() => void sh('umount', ['-l', this.nodesDir], { allowFail: true }));
+    }
     lab.onCleanup(() => this.stopAll());
   }
 
@@ -52,7 +62,7 @@ export class SshNodes {
 
   /** Boot a node: namespace, addresses (the first is sshd's), overlays, NSS database, sshd. */
   add(name: string, ns: string, cidrs: string[]): SshNode {
-    const d = join(this.dir, name);
+    const d = join(this.nodesDir, name);
     for (const m of OVERLAID) for (const k of ['upper', 'work']) mkdirSync(join(d, k, m), { recursive: true });
     for (const c of cidrs) this.lab.addAddress(ns, c);
     const address = cidrs[0].split('/')[0];
@@ -118,9 +128,13 @@ export class SshNodes {
     closeSync(out);
     child.unref();
     n.pluto = { pid: child.pid!, log };
-    const deadline = Date.now() + 10_000;
+    // Emulated (the data-plane guest), NSS start-up alone takes seconds.
+    const deadline = Date.now() + 60_000;
     while (!existsSync(join(n.upper, 'run', 'pluto', 'pluto.ctl'))) {
-      if (!alive(child.pid!) || Date.now() > deadline) throw new Error(`pluto on ${name} did not start: ${readFileSync(join(n.dir, 'pluto.out'), 'utf8')}`);
+      if (!alive(child.pid!) || Date.now() > deadline) {
+        const tail = existsSync(log) ? readFileSync(log, 'utf8').slice(-1500) : '(no log)';
+        throw new Error(`pluto on ${name} did not start (${alive(child.pid!) ? 'still running' : 'exited'}): ${readFileSync(join(n.dir, 'pluto.out'), 'utf8')} ${tail}`);
+      }
       sleep(50);
     }
   }

@@ -1,0 +1,115 @@
+// `tripleo-ipsec status --inventory` against real nodes: namespaces with their
+// own sshd (key authentication) and a real pluto each, deployed with apply
+// --tree. This kernel has no ESP, so every tunnel has an IKE SA and no Child
+// SA: status must say exactly that, per tunnel, and exit 1 (the all-up case,
+// exit 0, runs in the data-plane guest). Then: a node whose pluto stopped, a
+// tunnel deleted, a node whose sshd is down (reported within the timeout,
+// the others still shown). No secret in what is collected or printed.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
+import { scratchDir, TEST_PSK } from '../../helpers/inputs.js';
+import { Lab } from '../../helpers/netns.js';
+import { waitFor } from '../../helpers/pluto.js';
+import { SshNodes } from '../../helpers/sshNodes.js';
+
+const CLI = join(__dirname, '..', '..', '..', 'bin', 'tripleo-ipsec');
+const HOSTS: Record<string, { ctl: string; api: string }> = {
+  'overcloud-controller-0': { ctl: '192.0.2.10', api: '198.51.100.10' },
+  'overcloud-controller-1': { ctl: '192.0.2.11', api: '198.51.100.11' },
+  'overcloud-novacompute-0': { ctl: '192.0.2.20', api: '198.51.100.20' },
+};
+
+describe('status --inventory over SSH against real sshd and plutos', () => {
+  const s = scratchDir();
+  const lab = new Lab('st');
+  const nodes = new SshNodes(lab, s.dir);
+  const inv = join(s.dir, 'inventory.yaml');
+  let uc = '';
+  const hostVars = (h: string) => ({ ansible_host: HOSTS[h].ctl, ansible_user: 'root', ansible_ssh_private_key_file: nodes.key, ctlplane_ip: HOSTS[h].ctl, internal_api_ip: HOSTS[h].api });
+  const inventory = {
+    Controller: { hosts: { 'overcloud-controller-0': hostVars('overcloud-controller-0'), 'overcloud-controller-1': hostVars('overcloud-controller-1') }, vars: { tripleo_role_networks: ['ctlplane', 'internal_api'], internal_api_cidr: 24 } },
+    Compute: { hosts: { 'overcloud-novacompute-0': hostVars('overcloud-novacompute-0') }, vars: { tripleo_role_networks: ['ctlplane', 'internal_api'], internal_api_cidr: 24 } },
+    overcloud: { children: { Controller: {}, Compute: {} } },
+  };
+  const status = (extra: string[] = []) => {
+    const r = lab.exec(uc, process.execPath, [CLI, 'status', '-i', inv, '--ssh-option', 'StrictHostKeyChecking=no', '--ssh-option', 'UserKnownHostsFile=/dev/null', '--timeout', '5', ...extra], { allowFail: true, timeoutMs: 60_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const meshUp = () => Object.keys(HOSTS).every((h) => connsWithIkeSa(parsePlutoStatus(nodes.whack(h, ['--status']).stdout)).size === 2);
+
+  beforeAll(async () => {
+    writeFileSync(inv, stringify(inventory));
+    const env = join(s.dir, 'env.yaml');
+    writeFileSync(env, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK } } }), { mode: 0o600 });
+    const out = join(s.dir, 'out');
+    const g = spawnSync(process.execPath, [CLI, 'generate', '-i', inv, '-e', env, '-o', out], { encoding: 'utf8' });
+    expect(g.status, g.stderr).toBe(0);
+    uc = lab.addHost('uc');
+    lab.addAddress(uc, '192.0.2.1/24');
+    let i = 0;
+    for (const [h, a] of Object.entries(HOSTS)) {
+      nodes.add(h, lab.addHost(`n${i++}`), [`${a.ctl}/24`, `${a.api}/24`]);
+      nodes.startPluto(h);
+      const r = nodes.exec(h, 'tripleo-ipsec', ['apply', '--tree', join(out, h), '--host', h, '--no-pacemaker'], 120_000);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    await waitFor('the mesh to authenticate', meshUp, 30_000, 200);
+  }, 180_000);
+  afterAll(() => {
+    lab.cleanup();
+    s.cleanup();
+  });
+
+  it('reports, per tunnel, IKE SA up but no Child SA on this ESP-less kernel, and exits 1; the summary comes first', () => {
+    const r = status();
+    expect(r.code).toBe(1);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toBe('PROBLEMS: 3 node(s), 0 OK, 3 with problems; tunnels up with an IKE and a Child SA: 0 of 6');
+    for (const h of Object.keys(HOSTS)) {
+      for (const p of Object.keys(HOSTS).filter((x) => x !== h)) {
+        expect(r.out).toContain(`${h}: internal_api: with ${p} (overcloud-internal_api-to-${p}): IKE SA up but no Child SA`);
+      }
+    }
+    expect(r.out).not.toContain(TEST_PSK);
+  });
+
+  it('--json carries the full detail, and no secret', () => {
+    const r = status(['--json']);
+    const j = JSON.parse(r.out);
+    expect(j.summary).toEqual({ nodes: 3, nodesOk: 0, tunnelsExpected: 6, tunnelsUp: 0 });
+    expect(j.nodes.map((n: { node: string; reach: string }) => [n.node, n.reach])).toEqual(Object.keys(HOSTS).map((h) => [h, 'ok']));
+    expect(r.out).not.toContain(TEST_PSK);
+    expect(r.out).not.toMatch(/PSK "/);
+  });
+
+  it('a deleted tunnel is named as missing on both ends', async () => {
+    expect(nodes.whack('overcloud-controller-0', ['--name', 'overcloud-internal_api-to-overcloud-novacompute-0', '--delete']).status).toBe(0);
+    const r = status(['--json']);
+    const problems = JSON.parse(r.out).problems as string[];
+    expect(problems).toContain('overcloud-controller-0: internal_api: with overcloud-novacompute-0 (overcloud-internal_api-to-overcloud-novacompute-0): no tunnel (no IKE SA, none negotiating)');
+    expect(problems.some((p) => p.startsWith('overcloud-novacompute-0: internal_api: with overcloud-controller-0 ') && /no tunnel|still negotiating/.test(p))).toBe(true);
+  });
+
+  it('a node whose sshd is down is reported within the timeout; the others are still shown', () => {
+    const n = nodes.get('overcloud-novacompute-0');
+    // sshd is the node's first process: stop it, leave pluto running.
+    process.kill(n.pid, 'SIGKILL');
+    const t0 = Date.now();
+    const r = status(['--json']);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    const j = JSON.parse(r.out);
+    expect(j.nodes.find((x: { node: string }) => x.node === 'overcloud-novacompute-0').reach).toBe('unreachable');
+    expect(j.problems.some((p: string) => p.startsWith('overcloud-novacompute-0: cannot be reached'))).toBe(true);
+    expect(j.nodes.filter((x: { reach: string }) => x.reach === 'ok').length).toBe(2);
+  });
+
+  it('a node whose pluto stopped: pluto does not answer', () => {
+    expect(nodes.whack('overcloud-controller-1', ['--shutdown']).status).toBe(0);
+    const j = JSON.parse(status(['--json', '--host', 'overcloud-controller-1']).out);
+    expect(j.nodes).toEqual([{ node: 'overcloud-controller-1', reach: 'no pluto', reason: expect.stringMatching(/whack --status exited 33/) }]);
+  });
+});
