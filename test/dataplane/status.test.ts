@@ -36,7 +36,9 @@ describe('status --inventory on a kernel with ESP', () => {
   let uc = '';
   const hostVars = (h: string) => ({ ansible_host: HOSTS[h].ctl, ansible_user: 'root', ansible_ssh_private_key_file: nodes.key, ctlplane_ip: HOSTS[h].ctl, internal_api_ip: HOSTS[h].api });
   const status = (extra: string[] = []) => {
-    const r = lab.exec(uc, process.execPath, [CLI, 'status', '-i', inv, '--ssh-option', 'StrictHostKeyChecking=no', '--ssh-option', 'UserKnownHostsFile=/dev/null', '--timeout', '20', ...extra], { allowFail: true, timeoutMs: 120_000 });
+    const t0 = Date.now();
+    const r = lab.exec(uc, process.execPath, [CLI, 'status', '-i', inv, '--ssh-option', 'StrictHostKeyChecking=no', '--ssh-option', 'UserKnownHostsFile=/dev/null', '--timeout', '60', ...extra], { allowFail: true, timeoutMs: 240_000 });
+    console.log(`status ${extra.join(' ')}: exit ${r.status} in ${Date.now() - t0} ms (guest, TCG)`);
     return { code: r.status, out: r.stdout, err: r.stderr };
   };
   // 2 node-to-node tunnels each; the holder one VIP tunnel per other node, the others one to the VIP.
