@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAgentBench } from './bench-agent.js';
 import { runGenerateBench } from './bench-generate.js';
+import { runStatusBench } from './bench-status.js';
 
 const ROOT = join(__dirname, '..', '..');
 const OUT = join(ROOT, 'bench-results');
@@ -37,6 +38,7 @@ function main() {
   const withE2e = process.argv.includes('--e2e');
   const agent = runAgentBench();
   const gen = runGenerateBench();
+  const status = runStatusBench();
   const dp = process.argv.includes('--no-dataplane') ? undefined : dataplane();
   const e2e = withE2e ? e2eTimings() : undefined;
   const md = [
@@ -50,6 +52,10 @@ function main() {
     '',
     gen.md,
     '',
+    '## status --inventory',
+    '',
+    status.md,
+    '',
     ...(dp ? [dp.md.replace(/^# /, '## ')] : ['(data plane: npm run bench without --no-dataplane)']),
     ...(e2e
       ? ['', '## VIP continuity (test/e2e/cluster: VIP up on the new holder to the last node authenticated there; three rounds)', '', '| transition | median (s) | runs (s) | bounded by |', '|---|---:|---|---|',
@@ -58,7 +64,7 @@ function main() {
     '',
   ].join('\n');
   writeFileSync(join(OUT, 'report.md'), md);
-  writeFileSync(join(OUT, 'report.json'), JSON.stringify({ agent: agent.rows, generate: { baselineMs: gen.baselineMs, rows: gen.rows }, dataplane: dp?.json, e2e }, null, 2));
+  writeFileSync(join(OUT, 'report.json'), JSON.stringify({ agent: agent.rows, generate: { baselineMs: gen.baselineMs, rows: gen.rows }, status: { startupMs: status.startupMs, rows: status.rows }, dataplane: dp?.json, e2e }, null, 2));
   console.log(md);
 }
 
