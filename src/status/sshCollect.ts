@@ -2,9 +2,9 @@
 // inventory's ansible_* variables, key authentication only), running one
 // read-only command on each with bounded concurrency and a per-node
 // deadline. A node that cannot be reached is a result, never a hang.
-import { spawn } from 'node:child_process';
 import { ValidationError, type Problem } from '../model/errors.js';
 import { effectiveVars, type Inventory } from '../model/inventory.js';
+import { runCommandOrTimeout } from '../system/command.js';
 
 export interface SshTarget {
   host: string;
@@ -73,29 +73,15 @@ export function sshArgv(t: SshTarget, remote: string, o: Pick<CollectOptions, 't
   return argv;
 }
 
-function runOne(t: SshTarget, remote: string, o: CollectOptions): Promise<Collected> {
+async function runOne(t: SshTarget, remote: string, o: CollectOptions): Promise<Collected> {
   const t0 = Date.now();
-  return new Promise((resolve) => {
-    const [cmd, ...args] = sshArgv(t, remote, o);
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      p.kill('SIGKILL');
-    }, o.timeoutMs);
-    p.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ host: t.host, exitCode: null, stdout, stderr: `${stderr}${e.message}`, timedOut, ms: Date.now() - t0 });
-    });
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ host: t.host, exitCode: code, stdout, stderr, timedOut, ms: Date.now() - t0 });
-    });
-  });
+  try {
+    const r = await runCommandOrTimeout({ what: `ssh to ${t.host}`, argv: sshArgv(t, remote, o), timeoutMs: o.timeoutMs });
+    return { host: t.host, exitCode: r.timedOut ? null : r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, ms: Date.now() - t0 };
+  } catch (e) {
+    // ssh itself could not run: this node is unreachable, and so, likely, is every other.
+    return { host: t.host, exitCode: null, stdout: '', stderr: (e as Error).message, timedOut: false, ms: Date.now() - t0 };
+  }
 }
 
 /** The command on every target, at most `forks` at a time; results in the targets' order. */

@@ -34,6 +34,17 @@ function resultOf(c: Command, r: { exitCode?: number; stdout?: unknown; stderr?:
   return { exitCode: r.exitCode, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
+/**
+ * Run; running out of time is an answer, not an error: for calls whose
+ * silence is what the caller reports (a node that does not answer). The
+ * child is killed at once (SIGKILL), since its silence is already known.
+ */
+export async function runCommandOrTimeout(c: Command): Promise<(CommandResult & { timedOut: false }) | { timedOut: true; stdout: string; stderr: string }> {
+  const r = (await execa(c.argv[0], c.argv.slice(1), { ...options(c), killSignal: 'SIGKILL', stdin: c.input === undefined ? 'ignore' : 'pipe' })) as never as { timedOut?: boolean; stdout?: unknown; stderr?: unknown };
+  if (r.timedOut) return { timedOut: true, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  return { ...resultOf(c, r), timedOut: false };
+}
+
 /** Run; any exit code is returned. */
 export async function runCommand(c: Command): Promise<CommandResult> {
   return resultOf(c, (await execa(c.argv[0], c.argv.slice(1), options(c))) as never);
