@@ -238,8 +238,8 @@ async function run(argv: string[]): Promise<number> {
           return;
         }
         const tty = process.stderr.isTTY === true;
-        const once = async () => {
-          const r = await overcloudStatus({
+        const once = () =>
+          overcloudStatus({
             inventoryPath: a.inventory!,
             networkDataPath: a['network-data'],
             envPaths: a.environment as string[],
@@ -253,8 +253,6 @@ async function run(argv: string[]): Promise<number> {
             // On a terminal, one line that counts the nodes answered, erased once all have: the summary stays the first line.
             ...(tty ? { onProgress: (done: number, total: number) => process.stderr.write(done === total ? '\r\x1b[K' : `\rcollecting from ${total} node(s): ${done} answered`) } : {}),
           });
-          return r;
-        };
         for (;;) {
           const r = await once();
           const text = a.json ? JSON.stringify(r, null, 2) + '\n' : renderOvercloudStatus(r, { colour: process.stdout.isTTY === true && !process.env.NO_COLOR });

@@ -71,8 +71,15 @@ export function checkNode(node: string, expected: ExpectedTunnel[], status: Plut
   const problems: TunnelProblem[] = [];
   let withIkeSa = 0;
   let withChildSa = 0;
+  // Each tunnel's states by one pass over the list, not one pass per tunnel (a VIP holder has hundreds of each).
+  const byConn = new Map<string, PlutoStatus['states']>();
+  for (const s of status.states) {
+    const list = byConn.get(s.conn);
+    if (list) list.push(s);
+    else byConn.set(s.conn, [s]);
+  }
   for (const t of expected) {
-    const states = status.states.filter((s) => s.conn === t.conn);
+    const states = byConn.get(t.conn) ?? [];
     const counts = {
       ike: states.filter((s) => s.kind === 'ike' && s.established).length,
       negotiating: states.filter((s) => s.kind === 'ike' && !s.established).length,
