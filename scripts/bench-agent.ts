@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Lab } from '../test/helpers/netns.js';
 import { startPluto, whack } from '../test/helpers/pluto.js';
 import { scratchDir } from '../test/helpers/inputs.js';
+import { median } from './bench-generate.js';
 
 const ROOT = join(__dirname, '..', '..');
 const OURS = join(ROOT, 'agents', 'ipsec');
@@ -17,11 +18,6 @@ const VIP = '192.0.2.100';
 const TUNNEL = 'overcloud-internal_api-vip-tunnel';
 const PSK = 'bench-psk-0123456789abcdefghijklmnopqrstuvwxyz';
 
-function median(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function time(argv: string[], env: Record<string, string>): { ms: number; code: number | null } {
   const t = process.hrtime.bigint();

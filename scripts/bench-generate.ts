@@ -15,7 +15,8 @@ const PRELOAD = join(ROOT, 'scripts', 'maxrss-preload.cjs');
 const SIZES = (process.env.BENCH_SIZES ?? '50,200,500,1000').split(',').map(Number);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 
-function median(xs: number[]) {
+/** The median of the runs (the benchmarks' one statistic; each also prints every run). */
+export function median(xs: number[]) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;

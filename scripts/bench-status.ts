@@ -21,6 +21,7 @@ import { scratchDir } from '../test/helpers/inputs.js';
 import { Lab, sh } from '../test/helpers/netns.js';
 import { alive, sleep } from '../test/helpers/pluto.js';
 import { syntheticOvercloud, toStaticYaml } from '../test/helpers/synthetic.js';
+import { median } from './bench-generate.js';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli.cjs');
@@ -29,11 +30,6 @@ const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 const FORKS = 20;
 const UC = '2001:db8:ff::1';
 
-function median(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** One conn's block in `whack --status` as pluto 4.10 prints it (test/fixtures/libreswan), for size and shape. */
 function connBlock(name: string, left: string, right: string, serials?: { ike: number; child: number }): string[] {
