@@ -4,42 +4,27 @@
 // is. All up: exit 0 and the guide's lines exact on every node. Then a
 // duplicate Child SA (a second initiate on an up tunnel) is named, and the
 // VIP's holder missing one peer.
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { parsePlutoStatus } from '../../src/libreswan/whackStatus.js';
-import { scratchDir, TEST_PSK } from '../helpers/inputs.js';
 import { CLEAN_PATH } from '../helpers/agent.js';
-import { Lab } from '../helpers/netns.js';
 import { waitFor } from '../helpers/pluto.js';
-import { SshNodes } from '../helpers/sshNodes.js';
+import { STATUS_HOSTS, StatusNodes } from '../helpers/statusNodes.js';
 
-const CLI = join(__dirname, '..', '..', 'bin', 'tripleo-ipsec');
 const AGENT = join(__dirname, '..', '..', 'agents', 'ipsec');
 const VIP = '198.51.100.100';
 const HOLDER = 'overcloud-controller-0';
 const COMPUTE = 'overcloud-novacompute-0';
 const VIP_TUNNEL = 'overcloud-internal_api-vip-tunnel';
-const HOSTS: Record<string, { ctl: string; api: string }> = {
-  'overcloud-controller-0': { ctl: '192.0.2.10', api: '198.51.100.10' },
-  'overcloud-controller-1': { ctl: '192.0.2.11', api: '198.51.100.11' },
-  'overcloud-novacompute-0': { ctl: '192.0.2.20', api: '198.51.100.20' },
-};
+const HOSTS = STATUS_HOSTS;
 
 describe('status --inventory on a kernel with ESP', () => {
-  const s = scratchDir();
-  const lab = new Lab('ds');
-  const nodes = new SshNodes(lab, s.dir);
-  const inv = join(s.dir, 'inventory.yaml');
-  let uc = '';
-  const hostVars = (h: string) => ({ ansible_host: HOSTS[h].ctl, ansible_user: 'root', ansible_ssh_private_key_file: nodes.key, ctlplane_ip: HOSTS[h].ctl, internal_api_ip: HOSTS[h].api });
+  const sn = new StatusNodes({ tag: 'ds', vip: { address: VIP, holder: HOLDER }, applyTimeoutMs: 300_000, statusTimeoutS: 60, statusCallMs: 240_000 });
+  const nodes = sn.nodes;
   const status = (extra: string[] = []) => {
-    const t0 = Date.now();
-    const r = lab.exec(uc, process.execPath, [CLI, 'status', '-i', inv, '--ssh-option', 'StrictHostKeyChecking=no', '--ssh-option', 'UserKnownHostsFile=/dev/null', '--timeout', '60', ...extra], { allowFail: true, timeoutMs: 240_000 });
-    console.log(`status ${extra.join(' ')}: exit ${r.status} in ${Date.now() - t0} ms (guest, TCG)`);
-    return { code: r.status, out: r.stdout, err: r.stderr };
+    const r = sn.status(extra);
+    console.log(`status ${extra.join(' ')}: exit ${r.code} in ${r.ms} ms (guest, TCG)`);
+    return r;
   };
   // 2 node-to-node tunnels each; the holder one VIP tunnel per other node, the others one to the VIP.
   const want = (h: string) => (h === HOLDER ? 4 : 3);
@@ -51,26 +36,10 @@ describe('status --inventory on a kernel with ESP', () => {
   const meshUp = (h: string) => parsePlutoStatus(nodes.whack(h, ['--status']).stdout).states.filter((x) => x.kind === 'child' && x.established && !x.conn.includes('-vip')).length === 2;
 
   beforeAll(async () => {
-    writeFileSync(inv, stringify({
-      Controller: { hosts: { 'overcloud-controller-0': hostVars('overcloud-controller-0'), 'overcloud-controller-1': hostVars('overcloud-controller-1') }, vars: { tripleo_role_networks: ['ctlplane', 'internal_api'], internal_api_cidr: 24 } },
-      Compute: { hosts: { 'overcloud-novacompute-0': hostVars('overcloud-novacompute-0') }, vars: { tripleo_role_networks: ['ctlplane', 'internal_api'], internal_api_cidr: 24 } },
-      overcloud: { children: { Controller: {}, Compute: {} }, vars: { internal_api_vip: VIP } },
-      pacemaker: { children: { Controller: {} } },
-    }));
-    const env = join(s.dir, 'env.yaml');
-    writeFileSync(env, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK } } }), { mode: 0o600 });
-    const out = join(s.dir, 'out');
-    const g = spawnSync(process.execPath, [CLI, 'generate', '-i', inv, '-e', env, '-o', out], { encoding: 'utf8' });
-    expect(g.status, g.stderr).toBe(0);
-    uc = lab.addHost('uc');
-    lab.addAddress(uc, '192.0.2.1/24');
-    let i = 0;
-    for (const [h, a] of Object.entries(HOSTS)) {
-      nodes.add(h, lab.addHost(`n${i++}`), [`${a.ctl}/24`, `${a.api}/24`, ...(h === HOLDER ? [`${VIP}/24`] : [])]);
-      nodes.startPluto(h);
-      const r = nodes.exec(h, 'tripleo-ipsec', ['apply', '--tree', join(out, h), '--host', h, '--no-pacemaker'], 300_000);
-      expect(r.status, r.stderr).toBe(0);
-    }
+    const d = sn.deploy();
+    expect(d.generate.status, String(d.generate.stderr)).toBe(0);
+    for (const [h, r] of d.applies) expect(r.status, `${h}: ${r.stderr}`).toBe(0);
+    expect(d.applies.size).toBe(3);
     // Deploy step 3 after step 1: the node-to-node tunnels first, then Pacemaker starts the VIP's tunnel where the VIP is.
     await waitFor('the node-to-node tunnels', () => Object.keys(HOSTS).every(meshUp), 300_000, 1000);
     const env0 = [`PATH=${CLEAN_PATH}`, 'OCF_ROOT=/usr/lib/ocf', 'OCF_RESOURCE_INSTANCE=tripleo-ipsec-internal_api', `OCF_RESKEY_tunnel=${VIP_TUNNEL}`, `OCF_RESKEY_vip=${VIP}`, 'OCF_RESKEY_CRM_meta_timeout=60000'];
@@ -78,10 +47,7 @@ describe('status --inventory on a kernel with ESP', () => {
     expect(a.status, a.stderr).toBe(0);
     await waitFor('every node to hold exactly its tunnels with Child SAs', () => Object.keys(HOSTS).every(exact), 300_000, 1000);
   }, 420_000);
-  afterAll(() => {
-    lab.cleanup();
-    s.cleanup();
-  });
+  afterAll(() => sn.cleanup());
 
   it('everything established: exit 0, every node OK', () => {
     const r = status();

@@ -5,64 +5,28 @@
 // exit 0, runs in the data-plane guest). Then: a node whose pluto stopped, a
 // tunnel deleted, a node whose sshd is down (reported within the timeout,
 // the others still shown). No secret in what is collected or printed.
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
-import { scratchDir, TEST_PSK } from '../../helpers/inputs.js';
-import { Lab } from '../../helpers/netns.js';
+import { TEST_PSK } from '../../helpers/inputs.js';
 import { waitFor } from '../../helpers/pluto.js';
-import { SshNodes } from '../../helpers/sshNodes.js';
+import { STATUS_HOSTS, StatusNodes } from '../../helpers/statusNodes.js';
 
-const CLI = join(__dirname, '..', '..', '..', 'bin', 'tripleo-ipsec');
-const HOSTS: Record<string, { ctl: string; api: string }> = {
-  'overcloud-controller-0': { ctl: '192.0.2.10', api: '198.51.100.10' },
-  'overcloud-controller-1': { ctl: '192.0.2.11', api: '198.51.100.11' },
-  'overcloud-novacompute-0': { ctl: '192.0.2.20', api: '198.51.100.20' },
-};
+const HOSTS = STATUS_HOSTS;
 
 describe('status --inventory over SSH against real sshd and plutos', () => {
-  const s = scratchDir();
-  const lab = new Lab('st');
-  const nodes = new SshNodes(lab, s.dir);
-  const inv = join(s.dir, 'inventory.yaml');
-  let uc = '';
-  const hostVars = (h: string) => ({ ansible_host: HOSTS[h].ctl, ansible_user: 'root', ansible_ssh_private_key_file: nodes.key, ctlplane_ip: HOSTS[h].ctl, internal_api_ip: HOSTS[h].api });
-  const inventory = {
-    Controller: { hosts: { 'overcloud-controller-0': hostVars('overcloud-controller-0'), 'overcloud-controller-1': hostVars('overcloud-controller-1') }, vars: { tripleo_role_networks: ['ctlplane', 'internal_api'], internal_api_cidr: 24 } },
-    Compute: { hosts: { 'overcloud-novacompute-0': hostVars('overcloud-novacompute-0') }, vars: { tripleo_role_networks: ['ctlplane', 'internal_api'], internal_api_cidr: 24 } },
-    overcloud: { children: { Controller: {}, Compute: {} } },
-  };
-  const status = (extra: string[] = []) => {
-    const r = lab.exec(uc, process.execPath, [CLI, 'status', '-i', inv, '--ssh-option', 'StrictHostKeyChecking=no', '--ssh-option', 'UserKnownHostsFile=/dev/null', '--timeout', '5', ...extra], { allowFail: true, timeoutMs: 60_000 });
-    return { code: r.status, out: r.stdout, err: r.stderr };
-  };
+  const sn = new StatusNodes({ tag: 'st', applyTimeoutMs: 120_000, statusTimeoutS: 5, statusCallMs: 60_000 });
+  const nodes = sn.nodes;
+  const status = (extra: string[] = []) => sn.status(extra);
   const meshUp = () => Object.keys(HOSTS).every((h) => connsWithIkeSa(parsePlutoStatus(nodes.whack(h, ['--status']).stdout)).size === 2);
 
   beforeAll(async () => {
-    writeFileSync(inv, stringify(inventory));
-    const env = join(s.dir, 'env.yaml');
-    writeFileSync(env, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK } } }), { mode: 0o600 });
-    const out = join(s.dir, 'out');
-    const g = spawnSync(process.execPath, [CLI, 'generate', '-i', inv, '-e', env, '-o', out], { encoding: 'utf8' });
-    expect(g.status, g.stderr).toBe(0);
-    uc = lab.addHost('uc');
-    lab.addAddress(uc, '192.0.2.1/24');
-    let i = 0;
-    for (const [h, a] of Object.entries(HOSTS)) {
-      nodes.add(h, lab.addHost(`n${i++}`), [`${a.ctl}/24`, `${a.api}/24`]);
-      nodes.startPluto(h);
-      const r = nodes.exec(h, 'tripleo-ipsec', ['apply', '--tree', join(out, h), '--host', h, '--no-pacemaker'], 120_000);
-      expect(r.status, r.stderr).toBe(0);
-    }
+    const d = sn.deploy();
+    expect(d.generate.status, String(d.generate.stderr)).toBe(0);
+    for (const [h, r] of d.applies) expect(r.status, `${h}: ${r.stderr}`).toBe(0);
+    expect(d.applies.size).toBe(3);
     await waitFor('the mesh to authenticate', meshUp, 30_000, 200);
   }, 180_000);
-  afterAll(() => {
-    lab.cleanup();
-    s.cleanup();
-  });
+  afterAll(() => sn.cleanup());
 
   it('reports, per tunnel, IKE SA up but no Child SA on this ESP-less kernel, and exits 1; the summary comes first', () => {
     const r = status();

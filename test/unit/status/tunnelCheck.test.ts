@@ -28,6 +28,15 @@ function status(per: Record<string, { ike?: number; neg?: number; child?: number
   };
 }
 
+/** A node's expected tunnels with every VIP on controller-0, its planned conns, and a status with each tunnel up once. */
+function onNode(name: string) {
+  const plan = r.planOf(name);
+  const expected = expectedTunnels(plan, new Map(r.overcloud.vips.map((v) => [v.name, C0])));
+  const planned = new Set(plan.files.flatMap((f) => f.conns.map((c) => c.name)));
+  const allUp = Object.fromEntries(expected.map((t) => [t.conn, { ike: 1, child: 1 }]));
+  return { expected, planned, allUp };
+}
+
 describe('expectedTunnels', () => {
   const holders = new Map(r.overcloud.vips.map((v) => [v.name, C0]));
 
@@ -46,11 +55,7 @@ describe('expectedTunnels', () => {
 });
 
 describe('checkNode', () => {
-  const holders = new Map(r.overcloud.vips.map((v) => [v.name, C0]));
-  const plan = r.planOf(CMP);
-  const expected = expectedTunnels(plan, holders);
-  const planned = new Set(plan.files.flatMap((f) => f.conns.map((c) => c.name)));
-  const allUp = Object.fromEntries(expected.map((t) => [t.conn, { ike: 1, child: 1 }]));
+  const { expected, planned, allUp } = onNode(CMP);
 
   it('all up: no problem, and the guide\'s lines agree', () => {
     const c = checkNode(CMP, expected, status(allUp), planned);
@@ -78,11 +83,7 @@ describe('checkNode', () => {
 });
 
 describe('the VIP holder missing one peer', () => {
-  const holders = new Map(r.overcloud.vips.map((v) => [v.name, C0]));
-  const plan = r.planOf(C0);
-  const expected = expectedTunnels(plan, holders);
-  const planned = new Set(plan.files.flatMap((f) => f.conns.map((c) => c.name)));
-  const allUp = Object.fromEntries(expected.map((t) => [t.conn, { ike: 1, child: 1 }]));
+  const { expected, planned, allUp } = onNode(C0);
 
   it('names the holder, the VIP and the peer whose tunnel is gone, and nothing else', () => {
     const gone = expected.find((t) => t.kind === 'vip-holder' && t.peer === CMP)!;
