@@ -61,22 +61,90 @@ export interface Collected {
   ms: number;
 }
 
-/** ssh's argv for one target and one remote command (a fixed string of ours: never built from inventory values). */
-export function sshArgv(t: SshTarget, remote: string, o: Pick<CollectOptions, 'timeoutMs' | 'sshOptions'>): string[] {
-  const argv = ['ssh', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${Math.max(1, Math.floor(o.timeoutMs / 1000))}`];
+/** ssh's options for one target, before its destination. */
+function sshOptionArgs(t: SshTarget, o: Pick<CollectOptions, 'timeoutMs' | 'sshOptions'>, extra: string[]): string[] {
+  const argv = ['-o', 'BatchMode=yes', '-o', `ConnectTimeout=${Math.max(1, Math.floor(o.timeoutMs / 1000))}`];
   if (t.port) argv.push('-p', String(t.port));
   if (t.key) argv.push('-i', t.key);
-  for (const opt of o.sshOptions) argv.push('-o', opt);
-  // sudo only when the user is not root; -n: never a password prompt.
-  const asRoot = t.user && t.user !== 'root' ? `sudo -n ${remote}` : remote;
-  argv.push(t.user ? `${t.user}@${t.address}` : t.address, '--', asRoot);
+  for (const opt of [...o.sshOptions, ...extra]) argv.push('-o', opt);
   return argv;
 }
 
-async function runOne(t: SshTarget, remote: string, o: CollectOptions): Promise<Collected> {
+const destination = (t: SshTarget) => (t.user ? `${t.user}@${t.address}` : t.address);
+
+/** ssh's argv for one target and one remote command (a fixed string of ours: never built from inventory values). */
+export function sshArgv(t: SshTarget, remote: string, o: Pick<CollectOptions, 'timeoutMs' | 'sshOptions'>, extra: string[] = []): string[] {
+  // sudo only when the user is not root; -n: never a password prompt.
+  const asRoot = t.user && t.user !== 'root' ? `sudo -n ${remote}` : remote;
+  return ['ssh', ...sshOptionArgs(t, o, extra), destination(t), '--', asRoot];
+}
+
+/**
+ * Key exchanges that cost the client least, best first. OpenSSH 9's default,
+ * the sntrup761x25519 hybrid, costs the client about 105 ms more CPU a
+ * session than curve25519 (docs/FACTS.md): at 100 nodes that is most of the
+ * wall time. nistp256 is the cheap one FIPS mode allows.
+ */
+const CHEAP_KEX = ['curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256'];
+
+/**
+ * The site's own key exchange list, as ssh resolved it (ssh_config, its
+ * includes, a crypto policy), with its cheap members moved to the front:
+ * nothing added, nothing removed, so a policy that forbids one keeps it out.
+ * undefined when the list already starts with a cheap one or has none.
+ */
+export function preferCheapKex(effective: string[]): string[] | undefined {
+  const cheap = CHEAP_KEX.filter((k) => effective.includes(k));
+  if (cheap.length === 0 || CHEAP_KEX.includes(effective[0])) return undefined;
+  return [...cheap, ...effective.filter((k) => !cheap.includes(k))];
+}
+
+/** The `kexalgorithms` line of `ssh -G` output. */
+export function kexFromSshConfig(dump: string): string[] {
+  const line = dump.split('\n').find((l) => l.startsWith('kexalgorithms '));
+  return line ? line.slice('kexalgorithms '.length).trim().split(',').filter(Boolean) : [];
+}
+
+const pinsKex = (sshOptions: string[]) => sshOptions.some((x) => /^\s*kexalgorithms\s*[= ]/i.test(x));
+
+/**
+ * The KexAlgorithms option for a target: empty when the operator pinned one
+ * or nothing is to move. `ssh -G` costs about as much CPU as the session's
+ * own key exchange, so it is asked once per user, port, key and options, for
+ * the first such node: a KexAlgorithms set in a Host block for only some
+ * nodes is not seen for the others (pin one with --ssh-option).
+ */
+function kexResolver(o: CollectOptions): (t: SshTarget, timeoutMs: number) => Promise<string[]> {
+  const resolved = new Map<string, Promise<string[]>>();
+  return (t, timeoutMs) => {
+    if (pinsKex(o.sshOptions)) return Promise.resolve([]);
+    const args = sshOptionArgs(t, o, []);
+    const key = JSON.stringify([t.user ?? '', args]);
+    let p = resolved.get(key);
+    if (!p) {
+      p = (async () => {
+        try {
+          // -G resolves the configuration for this destination and exits: no connection.
+          const r = await runCommandOrTimeout({ what: `ssh -G for ${t.host}`, argv: ['ssh', '-G', ...args, destination(t)], timeoutMs });
+          const preferred = !r.timedOut && r.exitCode === 0 ? preferCheapKex(kexFromSshConfig(r.stdout)) : undefined;
+          return preferred ? [`KexAlgorithms=${preferred.join(',')}`] : [];
+        } catch {
+          return [];
+        }
+      })();
+      resolved.set(key, p);
+    }
+    return p;
+  };
+}
+
+async function runOne(t: SshTarget, remote: string, o: CollectOptions, kexOption: ReturnType<typeof kexResolver>): Promise<Collected> {
   const t0 = Date.now();
   try {
-    const r = await runCommandOrTimeout({ what: `ssh to ${t.host}`, argv: sshArgv(t, remote, o), timeoutMs: o.timeoutMs });
+    // One deadline for the node, both calls included.
+    const argv = sshArgv(t, remote, o, await kexOption(t, o.timeoutMs));
+    const left = Math.max(1, o.timeoutMs - (Date.now() - t0));
+    const r = await runCommandOrTimeout({ what: `ssh to ${t.host}`, argv, timeoutMs: left });
     return { host: t.host, exitCode: r.timedOut ? null : r.exitCode, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut, ms: Date.now() - t0 };
   } catch (e) {
     // ssh itself could not run: this node is unreachable, and so, likely, is every other.
@@ -84,17 +152,22 @@ async function runOne(t: SshTarget, remote: string, o: CollectOptions): Promise<
   }
 }
 
-/** The command on every target, at most `forks` at a time; results in the targets' order. */
-export async function collectOverSsh(targets: SshTarget[], remote: (t: SshTarget) => string, o: CollectOptions): Promise<Collected[]> {
-  const results: Collected[] = new Array(targets.length);
+/**
+ * The command on every target, at most `forks` at a time, each answer
+ * handed to `digest` as it arrives (so a big one is read while others are
+ * still in flight, and its text need not be kept); results in the targets' order.
+ */
+export async function collectOverSsh<T = Collected>(targets: SshTarget[], remote: (t: SshTarget) => string, o: CollectOptions, digest: (c: Collected) => T = (c) => c as T): Promise<T[]> {
+  const results: T[] = new Array(targets.length);
   let next = 0;
   let done = 0;
+  const kexOption = kexResolver(o);
   o.onProgress?.(0, targets.length);
   const worker = async () => {
     for (;;) {
       const i = next++;
       if (i >= targets.length) return;
-      results[i] = await runOne(targets[i], remote(targets[i]), o);
+      results[i] = digest(await runOne(targets[i], remote(targets[i]), o, kexOption));
       o.onProgress?.(++done, targets.length);
     }
   };

@@ -80,6 +80,8 @@ export class SshNodes {
         `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
         'StrictModes no',
         'Subsystem sftp /usr/lib/openssh/sftp-server',
+        // The negotiated key exchange in sshd.log ("kex: algorithm: ..."), for the tests that check it.
+        'LogLevel DEBUG1',
         '',
       ].join('\n'),
     );

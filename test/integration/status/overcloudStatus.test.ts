@@ -5,6 +5,8 @@
 // exit 0, runs in the data-plane guest). Then: a node whose pluto stopped, a
 // tunnel deleted, a node whose sshd is down (reported within the timeout,
 // the others still shown). No secret in what is collected or printed.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import { TEST_PSK } from '../../helpers/inputs.js';
@@ -48,6 +50,26 @@ describe('status --inventory over SSH against real sshd and plutos', () => {
     expect(j.nodes.map((n: { node: string; reach: string }) => [n.node, n.reach])).toEqual(Object.keys(HOSTS).map((h) => [h, 'ok']));
     expect(r.out).not.toContain(TEST_PSK);
     expect(r.out).not.toMatch(/PSK "/);
+  });
+
+  it("uses the site's cheapest allowed key exchange, and a pinned one as given", () => {
+    // What each node's sshd negotiated since `from` (its log, LogLevel DEBUG1).
+    const logOf = (h: string) => readFileSync(join(nodes.get(h).dir, 'sshd.log'), 'utf8');
+    const kexSince = (from: Map<string, number>) => new Map([...from].map(([h, n]) => [h, [...logOf(h).slice(n).matchAll(/kex: algorithm: (\S+)/g)].map((m) => m[1])]));
+    const mark = () => new Map(Object.keys(HOSTS).map((h) => [h, logOf(h).length]));
+    let from = mark();
+    expect(status().code).toBe(1);
+    // OpenSSH 9.2's own first choice is sntrup761x25519-sha512: status moves curve25519-sha256, also allowed here, ahead of it.
+    const expectOnly = (kexByHost: Map<string, string[]>, kex: string) => {
+      for (const [h, seen] of kexByHost) {
+        expect(seen.length, h).toBeGreaterThan(0);
+        expect(new Set(seen), h).toEqual(new Set([kex]));
+      }
+    };
+    expectOnly(kexSince(from), 'curve25519-sha256');
+    from = mark();
+    expect(status(['--ssh-option', 'KexAlgorithms=ecdh-sha2-nistp256']).code).toBe(1);
+    expectOnly(kexSince(from), 'ecdh-sha2-nistp256');
   });
 
   it('a deleted tunnel is named as missing on both ends', async () => {
