@@ -20,7 +20,7 @@ import { planPacemaker } from '../src/plan/pacemaker.js';
 import { planHost } from '../src/plan/tunnels.js';
 import { WHACK } from '../src/libreswan/whack.js';
 import { parsePlutoStatus } from '../src/libreswan/whackStatus.js';
-import { STATUS_COMMAND } from '../src/status/overcloudStatus.js';
+import { STATUS_COMMAND } from '../src/status/statusCommand.js';
 import { kexFromSshConfig, preferCheapKex } from '../src/status/sshCollect.js';
 import { checkNode, expectedTunnels } from '../src/status/tunnelCheck.js';
 import { scratchDir } from '../test/helpers/inputs.js';

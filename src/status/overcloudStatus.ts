@@ -6,11 +6,11 @@
 import { loadInputs, type InputOptions } from '../inputs/load.js';
 import { ValidationError, type Problem } from '../model/errors.js';
 import { buildOvercloud } from '../model/overcloud.js';
-import { WHACK } from '../libreswan/whack.js';
 import { parsePlutoStatus, type PlutoStatus } from '../libreswan/whackStatus.js';
 import { parseCrmMon, type CrmMon } from '../pacemaker/crmMon.js';
 import { planPacemaker } from '../plan/pacemaker.js';
 import { planHost } from '../plan/tunnels.js';
+import { readStatusAnswer, STATUS_COMMAND } from './statusCommand.js';
 import { collectOverSsh, sshTargets, type CollectOptions, type SshTarget } from './sshCollect.js';
 import { checkNode, describeProblem, expectedTunnels, type NodeCheck } from './tunnelCheck.js';
 
@@ -39,15 +39,6 @@ export interface OvercloudReport {
   problems: string[];
 }
 
-/**
- * One `whack --status`, thinned on the node: each conn's description is
- * about 20 lines, of which the parser needs two (its routing line and its
- * oriented line), and a node holds hundreds of conns (726 KiB a node at 100
- * nodes, 10 times less thinned). The states, the guide's two lines and the
- * section markers are kept (awk: every line that is not a conn's, and those
- * two). whack's own exit code is kept: 33 is "no pluto".
- */
-export const STATUS_COMMAND = `sh -c 'out=$(${WHACK} --status) || exit $?; printf "%s\\n" "$out" | awk "!/^(000 )?\\"/ || /eroute owner: #|oriented;/"'`;
 const CRM_MON_COMMAND = 'crm_mon -1 --output-as=xml';
 
 function oneLine(s: string): string {
@@ -83,10 +74,15 @@ export async function overcloudStatus(o: OvercloudStatusOptions): Promise<Overcl
   await collectOverSsh(targets, () => STATUS_COMMAND, o, (c) => {
     if (c.timedOut) reach.set(c.host, { reach: 'unreachable', reason: `no answer within ${o.timeoutMs / 1000} s` });
     else if (c.exitCode === 255 || c.exitCode === null) reach.set(c.host, { reach: 'unreachable', reason: oneLine(c.stderr) || 'ssh failed' });
-    else if (c.exitCode !== 0) reach.set(c.host, { reach: 'no pluto', reason: `whack --status exited ${c.exitCode}: ${oneLine(c.stderr || c.stdout)}` });
+    else if (c.exitCode !== 0) reach.set(c.host, { reach: 'unreadable', reason: `the status command exited ${c.exitCode}: ${oneLine(c.stderr || c.stdout) || 'no message'}` });
     else {
+      const a = readStatusAnswer(c.stdout);
+      if (a.whackExit !== 0) {
+        reach.set(c.host, a.whackExit === undefined ? { reach: 'unreadable', reason: 'the status command\'s answer was cut short' } : { reach: 'no pluto', reason: `whack --status exited ${a.whackExit}: ${oneLine(c.stderr) || 'no message'}` });
+        return;
+      }
       try {
-        statuses.set(c.host, parsePlutoStatus(c.stdout));
+        statuses.set(c.host, parsePlutoStatus(a.text));
         reach.set(c.host, { reach: 'ok' });
       } catch (e) {
         reach.set(c.host, { reach: 'unreadable', reason: (e as Error).message });
