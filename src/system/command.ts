@@ -37,11 +37,23 @@ function resultOf(c: Command, r: { exitCode?: number; stdout?: unknown; stderr?:
 /**
  * Run; running out of time is an answer, not an error: for calls whose
  * silence is what the caller reports (a node that does not answer). The
- * child is killed at once (SIGKILL), since its silence is already known.
+ * child runs in a process group of its own, and the whole group is killed
+ * at once (SIGKILL) when time is up, since its silence is already known:
+ * what ssh started (a ProxyCommand) must not outlive it.
  */
 export async function runCommandOrTimeout(c: Command): Promise<(CommandResult & { timedOut: false }) | { timedOut: true; stdout: string; stderr: string }> {
-  const r = (await execa(c.argv[0], c.argv.slice(1), { ...options(c), killSignal: 'SIGKILL', stdin: c.input === undefined ? 'ignore' : 'pipe' })) as never as { timedOut?: boolean; stdout?: unknown; stderr?: unknown };
-  if (r.timedOut) return { timedOut: true, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  const child = execa(c.argv[0], c.argv.slice(1), { reject: false, input: c.input, cwd: c.cwd, detached: true, stdin: c.input === undefined ? 'ignore' : 'pipe' });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* the group is gone already */
+    }
+  }, c.timeoutMs);
+  const r = (await child.finally(() => clearTimeout(timer))) as never as { stdout?: unknown; stderr?: unknown };
+  if (timedOut) return { timedOut: true, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
   return { ...resultOf(c, r), timedOut: false };
 }
 
