@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', legalComments: 'none', logLevel: 'warning' };
 mkdirSync('dist', { recursive: true });
 mkdirSync('agents', { recursive: true });
-await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.cjs' });
+await build({ ...common, entryPoints: ['src/cli/entry.ts'], outfile: 'dist/cli.cjs' });
 await build({
   ...common,
   entryPoints: ['src/agent/main.ts'],

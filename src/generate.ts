@@ -1,18 +1,22 @@
 // The generate pipeline, I/O only at its two ends:
-//   load inputs (files) -> build the Overcloud (pure) -> load key material
-//   (PSK, CA or bundle) -> plan (pure: every host, Pacemaker, the summary)
-//   -> render (pure, one host at a time, as the files are consumed) -> the
-//   caller writes them (atomically).
-import { issueHostCert } from './cert/pki.js';
-import { type InputOptions, type KeyMaterial, type KeyOptions, loadInputs, loadKeyMaterial } from './inputs/load.js';
-import { ValidationError, type Problem } from './model/errors.js';
+//   load inputs (files, libreswan's verdict on the algorithm)
+//   -> build the Overcloud (pure)
+//   -> key material (the PSK: given, kept or new; each host's certificate:
+//      kept or issued) made at one stage, an immutable value from there on
+//   -> plan (pure: every host, Pacemaker, the summary)
+//   -> render (pure, one host at a time, as the files are consumed)
+//   -> the caller writes them (src/output/outputTree.ts).
+import { type AlgorithmJudge, type InputOptions, type KeyOptions, loadInputs, loadKeyMaterial } from './inputs/load.js';
+import { ValidationError } from './model/errors.js';
+import type { Problem } from './model/problems.js';
 import { outputPaths } from './model/names.js';
 import { buildOvercloud } from './model/overcloud.js';
 import type { Overcloud, OvercloudNode, OutputFile } from './model/types.js';
+import type { NodePlan } from './plan/nodePlan.js';
 import { planPacemaker, type PacemakerPlan } from './plan/pacemaker.js';
 import { summarizeHost, summaryJson, type HostSummary } from './plan/summary.js';
 import { planHost, type HostPlan } from './plan/tunnels.js';
-import { hostFileLayout, materialize, type HostCertificate, type HostTreeOptions } from './render/hostTree.js';
+import { hostTree, materialize, type HostTreeOptions } from './render/hostTree.js';
 import { renderPcsScript } from './render/pcsScript.js';
 import { pskFile } from './secrets/psk.js';
 
@@ -21,20 +25,20 @@ export type { HostSummary };
 export interface GenerateOptions extends InputOptions, KeyOptions {
   /** Only these hosts' trees (all when empty). */
   hosts: string[];
-  /** VIP name -> Pacemaker resource name, where it is not TripleO's ip-<address>. */
-  vipResources?: Record<string, string>;
+  /** The output directory: where a kept PSK, CA and earlier host certificates are found. */
+  outDir: string;
 }
 
 export interface GenerateResult {
-  overcloud: Overcloud;
+  overcloud: Readonly<Overcloud>;
   /** The hosts generated, in order. */
   nodes: OvercloudNode[];
   /** One host's plan (planned again on each call: plans of 1,000 nodes hold millions of conns). */
   planOf(host: string): HostPlan;
   /** Every host's plan (for tests and small overclouds). */
   readonly plans: HostPlan[];
-  /** One host's files, relative to its root (apply). */
-  hostFiles(host: string): OutputFile[];
+  /** One host's files, relative to its root, and its node plan as a value (apply on the node). */
+  hostTree(host: string): { files: OutputFile[]; nodePlan: NodePlan };
   /**
    * Every output file, rendered one host at a time so that memory stays
    * bounded by one host's files (a 1,000-node mesh is gigabytes in all).
@@ -42,9 +46,15 @@ export interface GenerateResult {
   eachFile(): Generator<OutputFile>;
   /** All files, sorted by path (materialized: for tests and small overclouds). */
   readonly files: OutputFile[];
+  /** Files of ours in the output directory that a run keeps even when it does not write them (the PSK, the CA). */
+  keptFiles: string[];
   /** Per host, from its plan. */
   hosts: HostSummary[];
-  psk: KeyMaterial['psk'];
+  psk: 'given' | 'generated' | 'reused' | 'none';
+  /** Who judged ipsec_algorithm. */
+  algorithmJudge: AlgorithmJudge;
+  /** ipsec_auth=cert: hosts whose certificate this run issued (the others kept theirs). */
+  certificatesIssued: string[];
   pacemaker: PacemakerPlan;
 }
 
@@ -60,19 +70,19 @@ export function generate(opts: GenerateOptions): GenerateResult {
     }
   }
   if (!built || problems.length) throw new ValidationError(problems);
-  const overcloud: Overcloud = built;
   const wanted = new Set(opts.hosts);
-  const nodes = overcloud.nodes.filter((n) => wanted.size === 0 || wanted.has(n.name));
+  const nodes = built.nodes.filter((n) => wanted.size === 0 || wanted.has(n.name));
 
-  // 2. Key material, for a run known to be valid.
-  const keys = loadKeyMaterial(opts, overcloud, inputs.pskGiven, nodes.map((n) => n.name));
+  // 2. Key material, for a run known to be valid: from here on, values only.
+  const keys = loadKeyMaterial(opts, built, inputs.pskGiven, nodes);
+  const overcloud = keys.overcloud;
 
   // 3. Plan.
   const pacemaker = planPacemaker(overcloud, opts.vipResources);
   const clusterHosts = overcloud.nodes.filter((n) => n.pacemaker).map((n) => n.name).sort();
   const treeOptions = (node: OvercloudNode): HostTreeOptions => ({
     firewall: !overcloud.vars.ipsec_skip_firewall_rules,
-    certificate: certificateOf(keys, node),
+    certificate: keys.certificates.get(node.name),
     ...(node.pacemaker ? { pacemaker: { hosts: clusterHosts, plan: pacemaker } } : {}),
   });
   const byName = new Map(nodes.map((n) => [n.name, n]));
@@ -84,18 +94,18 @@ export function generate(opts: GenerateOptions): GenerateResult {
   const planOf = (host: string) => planHost(overcloud, nodeNamed(host));
   const hosts = nodes.map((n) => {
     const plan = planHost(overcloud, n);
-    return summarizeHost(plan, hostFileLayout(plan, treeOptions(n)).length);
+    return summarizeHost(plan, hostTree(plan, treeOptions(n)).files.length);
   });
 
   // 4. Render, lazily.
+  const keptFiles: string[] = [];
   const globalFiles = (): OutputFile[] => {
     const out: OutputFile[] = [];
-    if (keys.psk === 'generated' || keys.psk === 'reused') out.push(pskFile(overcloud.vars.ipsec_psk));
-    const c = keys.certificates;
-    if (c?.from === 'ca') {
-      out.push({ path: outputPaths.caCert, mode: 0o644, content: c.ca.certPem });
+    if (keys.pskSource === 'generated' || keys.pskSource === 'reused') out.push(pskFile(overcloud.vars.ipsec_psk));
+    if (keys.ca) {
+      out.push({ path: outputPaths.caCert, mode: 0o644, content: keys.ca.ca.certPem });
       // The CA key stays with the operator: written only when we created it (or keep it from an earlier run).
-      if (c.caSource !== 'given') out.push({ path: outputPaths.caKey, mode: 0o600, content: c.ca.keyPem });
+      if (keys.ca.source !== 'given') out.push({ path: outputPaths.caKey, mode: 0o600, content: keys.ca.ca.keyPem });
     }
     if (pacemaker.resources.length) {
       out.push({ path: outputPaths.pacemakerPlan, mode: 0o644, content: JSON.stringify(pacemaker, null, 2) + '\n' });
@@ -103,12 +113,13 @@ export function generate(opts: GenerateOptions): GenerateResult {
     }
     return out;
   };
-  const filesOf = (node: OvercloudNode) => hostFileLayout(planHost(overcloud, node), treeOptions(node)).map(materialize);
-  const hostFiles = (host: string) => filesOf(nodeNamed(host));
+  // A kept PSK file or CA stays even when this run's key came from -e or --ca-cert.
+  keptFiles.push(outputPaths.pskFile, outputPaths.caCert, outputPaths.caKey);
+  const treeOf = (node: OvercloudNode) => hostTree(planHost(overcloud, node), treeOptions(node));
   function* eachFile(): Generator<OutputFile> {
     yield* globalFiles();
     // One host's plan and files at a time.
-    for (const node of nodes) for (const f of filesOf(node)) yield { ...f, path: `${node.name}/${f.path}` };
+    for (const node of nodes) for (const f of treeOf(node).files) yield { ...materialize(f), path: `${node.name}/${f.path}` };
     yield { path: outputPaths.summary, mode: 0o644, content: JSON.stringify(summaryJson(overcloud, hosts), null, 2) + '\n' };
   }
   return {
@@ -118,31 +129,23 @@ export function generate(opts: GenerateOptions): GenerateResult {
     get plans() {
       return nodes.map((n) => planHost(overcloud, n));
     },
-    hostFiles,
+    hostTree(host: string) {
+      const t = treeOf(nodeNamed(host));
+      return { files: t.files.map(materialize), nodePlan: t.nodePlan() };
+    },
     eachFile,
     get files() {
       return [...eachFile()].sort((a, b) => (a.path < b.path ? -1 : 1));
     },
+    keptFiles,
     hosts,
-    psk: keys.psk,
+    psk: keys.pskSource,
+    algorithmJudge: inputs.algorithmJudge,
+    certificatesIssued: keys.issued,
     pacemaker,
   };
 }
 
 function noSuchHost(host: string): Problem {
   return { host, field: '--host', value: host, message: 'no such overcloud host in the inventory' };
-}
-
-function certificateOf(keys: KeyMaterial, node: OvercloudNode): (() => HostCertificate) | undefined {
-  const c = keys.certificates;
-  if (!c) return undefined;
-  if (c.from === 'bundle') {
-    const b = c.bundles.get(node.name);
-    if (!b) return undefined;
-    return () => ({ nickname: node.name, p12: b.p12, certPem: b.certPem, caCertPem: b.caCertPem });
-  }
-  return () => {
-    const issued = issueHostCert(c.ca, node.name, node.fqdn, Object.values(node.addresses));
-    return { nickname: issued.nickname, p12: issued.p12, certPem: issued.certPem, caCertPem: c.ca.certPem };
-  };
 }

@@ -8,13 +8,16 @@
 // the VIP. The peers' ends are loaded by apply and pluto, never by Pacemaker,
 // so nothing a peer's cluster stack does can take its tunnel down.
 import { lstatSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeDirs } from '../output/makeDirs.js';
 import { ikeStatesByConn } from '../libreswan/whackStatus.js';
 import { isLocalAddress } from './localnet.js';
 import { OCF, OcfExit, log, type OcfCode } from './ocf.js';
-import { connNamesIn, confFileDefining, holderFiles, type Params } from './params.js';
+import { connNamesIn, confFileDefining, holderConns, holderFiles, type Params } from './params.js';
+import { instanceName, lockInstance, recordStart, startedRecord, forgetStart } from './instance.js';
+import { connNames } from '../model/names.js';
 import { libreswanInstalled } from '../libreswan/whack.js';
-import { PlutoCtl } from './plutoctl.js';
+import { Deadline, PlutoCtl } from './plutoctl.js';
 
 export interface Context {
   params: Params;
@@ -22,6 +25,16 @@ export interface Context {
   /** interval 0: a probe (Pacemaker asking what runs where). */
   probe: boolean;
   checkLevel: number;
+  /** When the action must have answered. */
+  deadline: Deadline;
+}
+
+/** stop runs with invalid parameters too: it stops what was recorded. */
+export interface StopContext extends Omit<Context, 'params'> {
+  params?: Params;
+  /** Why the parameters are invalid, when they are (then the rundir given, if it is a path, else the default). */
+  invalid?: string;
+  rundir: string;
 }
 
 /** validate-all: the parameters (already checked), both conn files, the tools. */
@@ -57,10 +70,6 @@ function link(p: Params) {
   placeLink(p, file, link);
 }
 
-function unlink(p: Params) {
-  rmSync(holderFiles(p).link, { force: true });
-}
-
 // A resource of the clone earlier versions ran on every node but the holder:
 // it does nothing now, and keeps its started/stopped state in rundir until
 // `tripleo-ipsec pacemaker apply` removes it.
@@ -92,8 +101,10 @@ export function monitor(ctx: Context): OcfCode {
   if (!linked(p)) return OCF.NOT_RUNNING;
   if (!libreswanInstalled()) throw new OcfExit(OCF.ERR_INSTALLED, 'libreswan is not installed');
   if (!isLocalAddress(p.vip)) throw new OcfExit(OCF.ERR_GENERIC, `the VIP's tunnel is started here but VIP ${p.vip} is not on this node`);
-  const conns = connNamesIn(holderFiles(p).file);
-  // The first and the last conn: pluto lost them if it restarted without rundir (each query ~2 ms).
+  // What start loaded, from its small record (a start of an earlier version: the holder file).
+  const rec = startedRecord(p.rundir, instanceName());
+  const conns = rec?.conns ?? connNamesIn(holderFiles(p).file);
+  // The first and the last end: pluto lost them if it restarted without rundir (each query ~2 ms, whatever pluto holds).
   for (const name of new Set([conns[0], conns[conns.length - 1]])) {
     const loaded = pluto.connLoaded(name);
     if (loaded === 'no-pluto') throw new OcfExit(OCF.ERR_GENERIC, `pluto is not running (no answer on ${p.ctlsocket})`);
@@ -109,72 +120,114 @@ export function monitor(ctx: Context): OcfCode {
 
 // ---- start / stop ----------------------------------------------------------
 
-/** Whether the node's own end is loaded; fails when libreswan or pluto is missing (one whack call answers both). */
-function requirePluto(ctx: Context): 'yes' | 'no' {
-  if (!libreswanInstalled()) throw new OcfExit(OCF.ERR_INSTALLED, 'libreswan is not installed');
-  const loaded = ctx.pluto.connLoaded(ctx.params.tunnel);
-  if (loaded === 'no-pluto') throw new OcfExit(OCF.ERR_GENERIC, `pluto is not running (no answer on ${ctx.params.ctlsocket})`);
-  return loaded;
-}
-
+/**
+ * Where the VIP is: the node's own end cleared of the previous holder's SA,
+ * the instance's record and the link written (a pluto restarting from here
+ * on starts the ends itself), then one addconn loads every end and one whack
+ * initiates them all (their connalias): three round trips to pluto whatever
+ * the number of peers, so a pluto busy with its own start-up load costs three
+ * waits, not one per peer.
+ */
 export function start(ctx: Context): OcfCode {
   const { params: p, pluto } = ctx;
   if (p.role === 'retired') return retired('start', p);
   const { file } = holderFiles(p);
-  const conns = connNamesIn(file);
+  const { conns, alias } = holderConns(file);
   if (!isLocalAddress(p.vip)) {
     throw new OcfExit(OCF.ERR_GENERIC, `VIP ${p.vip} is not on this node; order this resource after the VIP and colocate it with it`);
   }
-  // This node's own end may still carry the previous holder's SA, whose policy
-  // would send this node's traffic for its own VIP away to that node.
-  if (requirePluto(ctx) === 'yes') pluto.terminate(p.tunnel);
-  else pluto.addConns(confFileDefining(p.confdir, p.tunnel), [p.tunnel]);
-  // Linked before anything starts: a pluto that restarts from here on starts the ends itself.
-  link(p);
-  // They are loaded and deleted together; the first and the last tell which case this is.
-  const first = pluto.connLoaded(conns[0]) === 'yes';
-  const last = pluto.connLoaded(conns[conns.length - 1]) === 'yes';
-  if (!first && !last) {
-    // The usual start: none loaded. One addconn loads them, then all are initiated at once.
-    pluto.addAndStartAll(file, conns);
-    log.info(`VIP ${p.vip}: ${conns.length} peer(s), ${conns.length} initiated`);
+  if (!libreswanInstalled()) throw new OcfExit(OCF.ERR_INSTALLED, 'libreswan is not installed');
+  if (!pluto.socketPresent()) throw new OcfExit(OCF.ERR_GENERIC, `pluto is not running (no answer on ${p.ctlsocket})`);
+  const release = lockInstance(p.rundir, instanceName(), ctx.deadline.at, true);
+  try {
+    const wasLinked = linked(p);
+    // This node's own end may still carry the previous holder's SA, whose policy
+    // would send this node's traffic for its own VIP away to that node.
+    if (pluto.terminate(p.tunnel) === 'absent') pluto.addConns(confFileDefining(p.confdir, p.tunnel), [p.tunnel]);
+    recordStart(p.rundir, instanceName(), { tunnel: p.tunnel, vip: p.vip, ctlsocket: p.ctlsocket, file, conns });
+    link(p);
+    if (!wasLinked) {
+      // The usual start: nothing of this VIP's loaded here.
+      pluto.addConns(file, conns);
+      if (alias) pluto.initiateAlias(connNames.vipHolderAlias(p.tunnel));
+      else pluto.initiateAllAsync(conns);
+      log.info(`VIP ${p.vip}: ${conns.length} peer(s), ${conns.length} initiated`);
+      return OCF.SUCCESS;
+    }
+    // Linked already: a pluto restarted with the link (it loads and starts the ends itself), or a second start.
+    const first = pluto.connLoaded(conns[0]) === 'yes';
+    const last = pluto.connLoaded(conns[conns.length - 1]) === 'yes';
+    if (!first || !last) pluto.addConns(file, conns.filter((c) => pluto.connLoaded(c) !== 'yes'));
+    // One initiator per conn: a conn pluto already started is left to finish.
+    const states = ikeStatesByConn(pluto.showStates());
+    const toStart = conns.filter((c) => !states.has(c));
+    pluto.initiateAllAsync(toStart);
+    log.info(`VIP ${p.vip}: ${conns.length} peer(s), ${toStart.length} initiated, ${conns.length - toStart.length} already negotiating or up`);
     return OCF.SUCCESS;
+  } finally {
+    release();
   }
-  // Some or all loaded (pluto restarted with the link, a second start, a conn deleted by hand).
-  if (!first || !last) pluto.addConns(file, conns.filter((c) => pluto.connLoaded(c) !== 'yes'));
-  // One initiator per conn: a conn pluto already started is left to finish.
-  const states = ikeStatesByConn(pluto.showStates());
-  const toStart = conns.filter((c) => !states.has(c));
-  pluto.initiateAllAsync(toStart);
-  log.info(`VIP ${p.vip}: ${conns.length} peer(s), ${toStart.length} initiated, ${conns.length - toStart.length} already negotiating or up`);
-  return OCF.SUCCESS;
 }
 
-export function stop(ctx: Context): OcfCode {
-  const { params: p, pluto } = ctx;
-  if (p.role === 'retired') return retired('stop', p);
-  // What start loaded is what the link names, whatever the parameters say now.
-  const { file, link } = holderFiles(p);
-  let started = file;
+/**
+ * Whatever the parameters say now (an operator may have changed them, or
+ * made them invalid), stop deletes what this instance's start recorded,
+ * while the VIP is still here (the resource stops before the VIP), so every
+ * peer receives an IKE Delete. Nothing on a read-only rundir can fail it: a
+ * link or record that cannot be removed is a warning, since the node is safe
+ * once the ends are gone (a failed stop would get it fenced).
+ */
+export function stop(ctx: StopContext): OcfCode {
+  const { params: p } = ctx;
+  if (p?.role === 'retired') return retired('stop', p);
+  const rundir = ctx.rundir;
+  const instance = instanceName();
+  const release = lockInstance(rundir, instance, ctx.deadline.at, false);
   try {
-    started = readlinkSync(link);
-  } catch {
-    /* not linked: the parameters' file */
+    const rec = startedRecord(rundir, instance);
+    // The pluto start talked to.
+    const pluto = rec && rec.ctlsocket !== ctx.pluto.ctlsocket ? new PlutoCtl(rec.ctlsocket, ctx.deadline) : ctx.pluto;
+    let started: { tunnel: string; conns: string[]; alias: boolean } | undefined;
+    if (rec) started = { tunnel: rec.tunnel, conns: rec.conns, alias: true };
+    else if (p) {
+      // A start of an earlier version, which kept no record: what the link names, else the parameters' file.
+      const { file, link } = holderFiles(p);
+      let target = file;
+      try {
+        target = readlinkSync(link);
+      } catch {
+        /* not linked */
+      }
+      try {
+        started = { tunnel: p.tunnel, ...holderConns(target) };
+      } catch (e) {
+        // No holder file: nothing of ours can have been loaded from it.
+        if (!(e instanceof OcfExit && e.code === OCF.ERR_CONFIGURED)) throw e;
+      }
+    }
+    if (!started) {
+      if (ctx.invalid) log.warn(`stop with invalid parameters (${ctx.invalid}) and no record of a start here: nothing to stop`);
+      return OCF.SUCCESS;
+    }
+    // Unlinked first: a pluto restarting from here on does not start the ends again.
+    removeLink(join(rundir, `${started.tunnel}.conf`));
+    if (libreswanInstalled() && pluto.socketPresent()) {
+      // One whack for all the ends; holder files of earlier versions have no alias: one each.
+      const byAlias = started.alias && pluto.deleteAlias(connNames.vipHolderAlias(started.tunnel));
+      if (!byAlias && !started.alias) for (const c of started.conns) pluto.deleteConn(c);
+      log.info(`VIP ${rec?.vip ?? p?.vip ?? '?'}: deleted ${started.conns.length} end(s) towards peers`);
+    }
+    forgetStart(rundir, instance);
+    return OCF.SUCCESS;
+  } finally {
+    release();
   }
-  // Unlinked first: a pluto restarting from here on does not start the ends again.
-  unlink(p);
-  if (!libreswanInstalled() || !pluto.socketPresent()) return OCF.SUCCESS;
-  let conns: string[];
+}
+
+function removeLink(path: string): void {
   try {
-    conns = connNamesIn(started);
+    rmSync(path, { force: true });
   } catch (e) {
-    // No holder file: nothing of ours can have been loaded from it.
-    if (e instanceof OcfExit && e.code === OCF.ERR_CONFIGURED) return OCF.SUCCESS;
-    throw e;
+    log.warn(`could not remove ${path}: ${(e as NodeJS.ErrnoException).code}: a pluto restarted here would start the VIP's ends again`);
   }
-  // Deleted while the VIP is still here (the resource stops before the VIP): every peer gets an IKE Delete.
-  // One whack call each (an absent conn is fine): a busy pluto answers every round trip late.
-  for (const c of conns) pluto.deleteConn(c);
-  log.info(`VIP ${p.vip}: deleted ${conns.length} end(s) towards peers`);
-  return OCF.SUCCESS;
 }

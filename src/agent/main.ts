@@ -2,7 +2,7 @@
 // answer before anything else is looked at.
 import { METADATA, METHODS, USAGE, ACTION_TIMEOUTS_S } from './metadata.js';
 import { OCF, OcfExit, err, exitReason, log, out, type OcfCode } from './ocf.js';
-import { readParams } from './params.js';
+import { DEFAULTS, isAbsolutePath, readParams } from './params.js';
 import { PlutoCtl, Deadline } from './plutoctl.js';
 import { monitor, start, stop, validateAll } from './actions.js';
 
@@ -29,28 +29,25 @@ function run(action: string | undefined): OcfCode {
   }
   const env = process.env;
   const interval = Number(env.OCF_RESKEY_CRM_meta_interval ?? '0');
+  const timeoutMs = Number(env.OCF_RESKEY_CRM_meta_timeout) || ACTION_TIMEOUTS_S[action] * 1000;
+  const deadline = new Deadline(timeoutMs);
+  const common = { probe: action === 'monitor' && !(interval > 0), checkLevel: Number(env.OCF_CHECK_LEVEL ?? '0') || 0, deadline };
   let params;
   try {
     params = readParams(env);
   } catch (e) {
-    // Nothing with an invalid conn name can have been started by this agent: stop has nothing to do.
+    // stop stops what this instance's start recorded, whatever its parameters say now.
     if (action === 'stop' && e instanceof OcfExit && e.code === OCF.ERR_CONFIGURED) {
-      log.warn(`stop with invalid parameters (${e.reason}): nothing to stop`);
-      return OCF.SUCCESS;
+      const rundir = env.OCF_RESKEY_rundir && isAbsolutePath(env.OCF_RESKEY_rundir) ? env.OCF_RESKEY_rundir : DEFAULTS.rundir;
+      return stop({ ...common, pluto: new PlutoCtl(DEFAULTS.ctlsocket, deadline), invalid: e.reason, rundir });
     }
     throw e;
   }
   if (action === 'validate-all') return validateAll(params);
-  const timeoutMs = Number(env.OCF_RESKEY_CRM_meta_timeout) || ACTION_TIMEOUTS_S[action] * 1000;
-  const ctx = {
-    params,
-    pluto: new PlutoCtl(params.ctlsocket, new Deadline(timeoutMs)),
-    probe: action === 'monitor' && !(interval > 0),
-    checkLevel: Number(env.OCF_CHECK_LEVEL ?? '0') || 0,
-  };
+  const ctx = { ...common, params, pluto: new PlutoCtl(params.ctlsocket, deadline) };
   if (action === 'monitor') return monitor(ctx);
   if (action === 'start') return start(ctx);
-  return stop(ctx);
+  return stop({ ...ctx, rundir: params.rundir });
 }
 
 function main(): never {

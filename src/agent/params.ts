@@ -34,6 +34,11 @@ export function holderFiles(p: Params): { file: string; link: string } {
 
 const PATH = /^\/[A-Za-z0-9_.+\/-]*$/;
 
+/** An absolute path of the plain characters parameters may use. */
+export function isAbsolutePath(p: string): boolean {
+  return PATH.test(p) && isAbsolute(p) && !p.split('/').includes('..');
+}
+
 /** Canonical text of an address (IPv6 per RFC 5952), or undefined when it is not one. */
 export function canonicalAddress(text: string): string | undefined {
   // The WHATWG URL parser (always loaded) is the address parser here: node:net
@@ -108,8 +113,8 @@ export function confFileDefining(confdir: string, name: string): string {
   throw new OcfExit(OCF.ERR_CONFIGURED, `no *.conf file in ${confdir} defines conn ${name}`);
 }
 
-/** The conn names a holder file defines, in order (ERR_CONFIGURED when it is missing or defines none). */
-export function connNamesIn(file: string): string[] {
+/** The conn names a holder file defines, in order, and whether they carry the alias start and stop use (ERR_CONFIGURED when it is missing or defines none). */
+export function holderConns(file: string): { conns: string[]; alias: boolean } {
   let text: string;
   try {
     // Regular files only: reading a FIFO would block until Pacemaker's timeout.
@@ -121,7 +126,13 @@ export function connNamesIn(file: string): string[] {
     if (code === 'ENOENT') throw new OcfExit(OCF.ERR_CONFIGURED, `${file} does not exist: this node has no ends for the VIP (not a cluster node of this overcloud, or apply has not run)`);
     throw new OcfExit(OCF.ERR_PERM, `cannot read ${file}: ${code}`);
   }
-  const names = [...text.matchAll(/^conn[ \t]+(\S+)[ \t]*$/gm)].map((m) => m[1]).filter((n) => n !== '%default' && CONN_NAME.test(n));
-  if (!names.length) throw new OcfExit(OCF.ERR_CONFIGURED, `${file} defines no conn`);
-  return names;
+  const conns = [...text.matchAll(/^conn[ \t]+(\S+)[ \t]*$/gm)].map((m) => m[1]).filter((n) => n !== '%default' && CONN_NAME.test(n));
+  if (!conns.length) throw new OcfExit(OCF.ERR_CONFIGURED, `${file} defines no conn`);
+  // Holder files of earlier versions carry no connalias: their ends are initiated and deleted one by one.
+  return { conns, alias: /^[ \t]+connalias=/m.test(text) };
+}
+
+/** The conn names a holder file defines, in order. */
+export function connNamesIn(file: string): string[] {
+  return holderConns(file).conns;
 }

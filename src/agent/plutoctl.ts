@@ -84,18 +84,29 @@ export class PlutoCtl {
   }
 
   /**
-   * Load the conns of `file` and initiate them all, asynchronously. Not
+   * Initiate, asynchronously, every conn that carries `alias` (connalias):
+   * one whack, one round trip to pluto, whatever the number of conns (pluto
+   * 4.x initiates each conn of an alias when no conn has that name). Not
    * `addconn --autoall`: after adding, it makes pluto listen, and pluto's
    * listen reloads every secret; with certificates that frees the private
    * key a crypto helper may be signing an IKE_AUTH with, and pluto 4.10
-   * dies of it (SIGSEGV in PK11_SignWithMechanism, docs/FACTS.md). The
-   * initiates run concurrently from one shell, so a busy pluto costs one
-   * wait, not one per conn. Only for conns not loaded yet: adding a loaded
-   * conn replaces it and its SAs.
+   * dies of it (SIGSEGV in PK11_SignWithMechanism, docs/FACTS.md).
    */
-  addAndStartAll(file: string, names: string[]): void {
-    this.addConns(file, names);
-    this.initiateAllAsync(names);
+  initiateAlias(alias: string): void {
+    const r = this.whack(['--name', alias, '--initiate', '--asynchronous'], `initiate ${alias}`);
+    if (r.status !== WHACK_RC.OK) throw new OcfExit(OCF.ERR_GENERIC, `whack --initiate of ${alias} failed (exit ${r.status}): ${firstLine(r.out)}`);
+  }
+
+  /**
+   * Delete every conn that carries `alias` and its SAs (pluto sends each
+   * peer an IKE Delete): one whack. false when no conn carries it (none
+   * loaded, or a holder file of a version without the alias).
+   */
+  deleteAlias(alias: string): boolean {
+    const r = this.whack(['--name', alias, '--delete'], `delete ${alias}`);
+    if (r.status === WHACK_RC.NO_CONNECTION || r.status === WHACK_RC.NOT_RUNNING) return false;
+    if (r.status !== WHACK_RC.OK) throw new OcfExit(OCF.ERR_GENERIC, `whack --delete of ${alias} failed (exit ${r.status}): ${firstLine(r.out)}`);
+    return true;
   }
 
   /** `whack --initiate --asynchronous` for each conn, all at once; fails if any failed. Names pass as arguments, never through the shell's parser. */
@@ -109,11 +120,12 @@ export class PlutoCtl {
   }
 
   /** Delete a conn's SAs (IKE Delete to the peer), keeping the conn; for a template, its instances go. */
-  terminate(name: string): void {
+  terminate(name: string): 'terminated' | 'absent' {
     const r = this.whack(['--name', name, '--terminate'], `terminate ${name}`);
-    if (r.status !== WHACK_RC.OK && r.status !== WHACK_RC.NO_CONNECTION) {
-      throw new OcfExit(OCF.ERR_GENERIC, `whack --terminate ${name} failed (exit ${r.status}): ${firstLine(r.out)}`);
-    }
+    if (r.status === WHACK_RC.NOT_RUNNING) throw new OcfExit(OCF.ERR_GENERIC, `pluto is not running (no answer on ${this.ctlsocket})`);
+    if (r.status === WHACK_RC.NO_CONNECTION) return 'absent';
+    if (r.status !== WHACK_RC.OK) throw new OcfExit(OCF.ERR_GENERIC, `whack --terminate ${name} failed (exit ${r.status}): ${firstLine(r.out)}`);
+    return 'terminated';
   }
 
   /** The state list alone (what --status costs minus every conn's description). */

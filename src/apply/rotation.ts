@@ -8,6 +8,8 @@
 // old SA. One tunnel at a time, each waited for, so a node never has more
 // than one tunnel re-authenticating.
 import type { PlutoClient } from '../libreswan/plutoClient.js';
+
+type Reauthenticating = Pick<PlutoClient, 'status' | 'deleteState'>;
 import type { PlutoStatus } from '../libreswan/whackStatus.js';
 import { EnvironmentError } from '../model/errors.js';
 import type { DeployStep } from '../plan/tunnels.js';
@@ -73,7 +75,7 @@ export interface ReauthOptions {
  * authenticate with the new key when it comes up. Failures are collected and
  * thrown once, after every conn was tried.
  */
-export async function reauthenticate(pluto: PlutoClient, conns: string[], o: ReauthOptions = {}): Promise<string[]> {
+export async function reauthenticate(pluto: Reauthenticating, conns: string[], o: ReauthOptions = {}): Promise<string[]> {
   const timeoutMs = o.timeoutMs ?? 30_000;
   const sleep = o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const done: string[] = [];

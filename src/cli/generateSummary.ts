@@ -5,10 +5,10 @@ import { espFraming, mtuAdvice } from '../mtu.js';
 import { columns } from '../output/table.js';
 import { connNames, outputPaths } from '../model/names.js';
 
-export function generateSummary(r: GenerateResult, outDir: string, algorithmCheckedBy: string, written: { files: number; bytes: number }): string {
+export function generateSummary(r: GenerateResult, outDir: string, written: { files: number; bytes: number; changed: number; removed: number }): string {
   const o = r.overcloud;
   const lines: string[] = [];
-  lines.push(`overcloud: ${o.nodes.length} hosts, ${o.networks.length} networks, ${o.vips.length} VIPs; mode ${o.vars.use_opportunistic_ipsec ? 'opportunistic' : 'PSK mesh'} (${o.vars.ipsec_policy}), esp=${o.vars.ipsec_algorithm} (checked by ${algorithmCheckedBy})`);
+  lines.push(`overcloud: ${o.nodes.length} hosts, ${o.networks.length} networks, ${o.vips.length} VIPs; mode ${o.vars.use_opportunistic_ipsec ? 'opportunistic' : 'PSK mesh'} (${o.vars.ipsec_policy}), esp=${o.vars.ipsec_algorithm} (checked by ${r.algorithmJudge})`);
   // Networks and VIPs: two lists whose names line up with each other.
   const lead = [7, Math.max(0, ...o.networks.map((n) => n.name.length), ...o.vips.map((v) => v.name.length))];
   const nets = o.networks.map((n) => ['network', n.name, `IPv${n.family}`, n.subnets.join(' ') || '(subnet unknown)', n.subnets.length ? `from ${n.subnetSource}${n.leaves.length ? `, leaves ${n.leaves.join(' ')}` : ''}` : '']);
@@ -29,6 +29,10 @@ export function generateSummary(r: GenerateResult, outDir: string, algorithmChec
   }
   if (r.psk === 'generated') lines.push(`note: no ipsec_psk given: generated one into ${outDir}/${outputPaths.pskFile} (mode 0600); reuse it with -e`);
   if (r.psk === 'reused') lines.push(`note: no ipsec_psk given: reused the one in ${outDir}/${outputPaths.pskFile}`);
-  lines.push(`wrote ${written.files} files (${written.bytes} bytes) to ${outDir}`);
+  if (r.overcloud.vars.ipsec_auth === 'cert') {
+    const kept = r.nodes.length - r.certificatesIssued.length;
+    lines.push(`note: host certificates: ${r.certificatesIssued.length} issued, ${kept} kept (same CA, names and addresses, more than 30 days to expiry)`);
+  }
+  lines.push(`wrote ${written.files} files (${written.bytes} bytes) to ${outDir}: ${written.changed} changed, ${written.removed} removed`);
   return lines.join('\n') + '\n';
 }

@@ -1,5 +1,8 @@
 // The CLI's one error handler: every failure of every command ends here.
-import { EXIT_CODES, TripleoIpsecError, oneLine } from '../model/errors.js';
+import { EXIT_CODES, TripleoIpsecError } from '../model/errors.js';
+import { redactSecrets } from '../secrets/redaction.js';
+import { oneLine } from '../text/printable.js';
+import { forPeople } from './output.js';
 
 export interface ErrorOutput {
   /** --debug: also print the stack (and the causes) of an expected failure. */
@@ -12,11 +15,13 @@ export interface ErrorOutput {
  * The CLI's one error handler: every command's failures come here. An
  * expected failure (a TripleoIpsecError that is not a bug) is one line per
  * problem and its kind's exit code (2: input or validation, 1: environment);
- * anything else is a bug: its message, its stack, exit 1.
- * Plain text only: nothing here (or anywhere in the CLI) prints colour.
+ * anything else is a bug: its message, its stack, exit 1. Every word goes
+ * through forPeople (secrets redacted, control characters escaped), the
+ * stacks and causes of --debug too.
  */
 export function handleError(e: unknown, o: ErrorOutput = {}): number {
-  const write = o.write ?? ((text: string) => void process.stderr.write(text));
+  const raw = o.write ?? ((text: string) => void process.stderr.write(text));
+  const write = (text: string) => raw(forPeople(text));
   if (e instanceof TripleoIpsecError && e.kind !== 'bug') {
     for (const line of e.lines()) write(`tripleo-ipsec: ${line}\n`);
     if (o.debug) write(stackOf(e));
@@ -35,6 +40,5 @@ function stackOf(e: unknown): string {
     parts.push(depth === 0 ? text : `caused by: ${text}`);
     c = c instanceof Error ? c.cause : undefined;
   }
-  return parts.join('\n') + '\n';
+  return redactSecrets(parts.join('\n')) + '\n';
 }
-

@@ -1,24 +1,47 @@
-import { readFileSync } from 'node:fs';
+// The Pacemaker plan generate wrote (cluster/pacemaker.json), read back for
+// `pacemaker apply|remove` and `status --plan`. A plan is data that can name
+// resources to delete: it is accepted only when it is exactly the plan its
+// own VIPs give (src/plan/pacemaker.ts pacemakerPlanFor), so an edited plan
+// can neither delete a resource of someone else's nor point a tunnel elsewhere.
+import { isDeepStrictEqual } from 'node:util';
 import { InputError } from '../model/errors.js';
-import { NETWORK_NAME } from '../model/names.js';
-import type { PacemakerPlan } from '../plan/pacemaker.js';
-
-/** The plan generate wrote, checked enough that pcs never sees something else. */
-export function readPlan(path: string): PacemakerPlan {
-  let plan: PacemakerPlan;
-  try {
-    plan = JSON.parse(readFileSync(path, 'utf8')) as PacemakerPlan;
-  } catch (e) {
-    throw new InputError(`cannot read plan ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  if (!plan || !Array.isArray(plan.resources) || !Array.isArray(plan.constraints) || typeof plan.vipResources !== 'object') {
-    throw new InputError(`${path} is not a plan written by tripleo-ipsec generate`);
-  }
-  // Plans of earlier versions have neither: nothing retired, peers known only from the holder's pluto.
-  return { ...plan, retired: plan.retired ?? [], vipPeers: plan.vipPeers ?? {} };
-}
+import { HOST_NAME, NETWORK_NAME, pacemakerNames } from '../model/names.js';
+import { parseAddress } from '../model/addresses.js';
+import { readInputFile } from '../inputs/read.js';
+import { pacemakerPlanFor, type PacemakerPlan, type PlannedVip } from '../plan/pacemaker.js';
 
 const RESOURCE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
+
+/** The plan generate wrote, checked against the plan its VIPs give. */
+export function readPlan(path: string): PacemakerPlan {
+  let raw: Partial<PacemakerPlan>;
+  try {
+    raw = JSON.parse(readInputFile(path, 'Pacemaker plan')) as Partial<PacemakerPlan>;
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`cannot read plan ${path}: ${(e as Error).message}`);
+  }
+  const bad = (what: string) => new InputError(`${path} is not a plan written by tripleo-ipsec generate: ${what}`);
+  if (!raw || typeof raw !== 'object' || !Array.isArray(raw.resources) || !Array.isArray(raw.constraints) || typeof raw.vipResources !== 'object' || raw.vipResources === null) throw bad('no resources, constraints or vipResources');
+  const vips: PlannedVip[] = [];
+  for (const [name, vipResource] of Object.entries(raw.vipResources)) {
+    if (!NETWORK_NAME.test(name) || typeof vipResource !== 'string' || !RESOURCE_ID.test(vipResource)) throw bad(`vipResources.${name}=${JSON.stringify(vipResource)}`);
+    const r = raw.resources.find((x) => (x as { params?: { vip?: unknown } })?.params?.vip !== undefined && (x as { id?: unknown }).id === pacemakerNames.tunnelResource(name)) as { params: { vip: unknown } } | undefined;
+    const address = parseAddress(r?.params.vip);
+    if (!address || address.text !== r?.params.vip) throw bad(`the ${name} VIP's address ${JSON.stringify(r?.params.vip)}`);
+    // Plans of earlier versions have no vipPeers: peers are then known only from the holder's pluto.
+    const peers = raw.vipPeers?.[name] ?? [];
+    if (!Array.isArray(peers) || !peers.every((h) => typeof h === 'string' && HOST_NAME.test(h))) throw bad(`vipPeers.${name}`);
+    vips.push({ name, address: address.text, vipResource, peers });
+  }
+  const expected = pacemakerPlanFor(vips);
+  // Plans of earlier versions have neither retired nor vipPeers.
+  const given: PacemakerPlan = { ...(raw as PacemakerPlan), retired: raw.retired ?? expected.retired, vipPeers: raw.vipPeers ?? expected.vipPeers };
+  for (const key of ['resources', 'constraints', 'retired', 'vipPeers'] as const) {
+    if (!isDeepStrictEqual(given[key], expected[key])) throw bad(`its ${key} are not what its VIPs give (edited by hand?): generate it again`);
+  }
+  return expected;
+}
 
 export function parseVipResources(specs: string[]): Record<string, string> {
   const out: Record<string, string> = {};

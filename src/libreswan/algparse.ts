@@ -24,3 +24,8 @@ export function checkEsp(algorithm: string): AlgorithmVerdict & { checkedBy: 'al
   }
   return { ...real, checkedBy: 'algparse' };
 }
+
+/** The built-in table's verdict alone (no subprocess). */
+export function checkEspOffline(algorithm: string): AlgorithmVerdict & { checkedBy: 'builtin' } {
+  return { ...checkEspBuiltin(algorithm), checkedBy: 'builtin' };
+}

@@ -44,8 +44,6 @@ export interface PlutoStatus {
   loaded?: number;
 }
 
-/** `ipsec status` printed something we cannot read with certainty (truncated, foreign). */
-export class StatusParseError extends EnvironmentError {}
 
 const CONN_LINE = /^(?:000 )?"([^"]+)"(?:\[(\d+)\])?(?: [^:]*)?:\s+(oriented|unoriented);/;
 const ROUTING_LINE = /^(?:000 )?"([^"]+)"(?: [^:]*)?: \S.*?; ([a-zA-Z, ]+); eroute owner: #\d+/;
@@ -55,7 +53,7 @@ const IPSEC_LINE = /^(?:000 )?IPsec SAs: total\((\d+)\), authenticated\((\d+)\),
 const LOADED_LINE = /^(?:000 )?Total IPsec connections: loaded (\d+), active (\d+)/;
 
 export function parsePlutoStatus(text: string): PlutoStatus {
-  if (typeof text !== 'string') throw new StatusParseError('ipsec status output is not text');
+  if (typeof text !== 'string') throw new EnvironmentError('ipsec status output is not text');
   const conns = new Map<string, ConnStatus>();
   const states: StateStatus[] = [];
   let ikeSas: SaCounts | undefined;
@@ -112,11 +110,11 @@ export function parsePlutoStatus(text: string): PlutoStatus {
     if (m) loaded = +m[1];
   }
   if (!ikeSas || !ipsecSas) {
-    throw new StatusParseError('no "IKE SAs:"/"IPsec SAs:" counters: not the output of ipsec status, or truncated');
+    throw new EnvironmentError('no "IKE SAs:"/"IPsec SAs:" counters: not the output of ipsec status, or truncated');
   }
-  if (!complete) throw new StatusParseError('ipsec status output ends before its "Bare Shunt list:" section: truncated');
+  if (!complete) throw new EnvironmentError('ipsec status output ends before its "Bare Shunt list:" section: truncated');
   if (loaded !== undefined && conns.size > loaded) {
-    throw new StatusParseError(`inconsistent status: ${conns.size} conns listed but "loaded ${loaded}"`);
+    throw new EnvironmentError(`inconsistent status: ${conns.size} conns listed but "loaded ${loaded}"`);
   }
   return { conns, states, ikeSas, ipsecSas, loaded };
 }

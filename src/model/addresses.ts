@@ -71,3 +71,25 @@ export function subnetAround(address: ParsedAddress, cidrVar: unknown): ParsedCi
 export function addressSortKey(a: ParsedAddress): string {
   return `${a.family}:${Buffer.from(a.addr.toByteArray()).toString('hex')}`;
 }
+
+/**
+ * Whether `address` is one of `cidr`'s addresses no host may have: its
+ * network address (IPv4 up to /30; IPv6's Subnet-Router anycast up to /126,
+ * RFC 4291) or its IPv4 broadcast address. undefined when it is a host's.
+ */
+export function reservedIn(address: ParsedAddress, cidr: ParsedCidr): 'network' | 'broadcast' | undefined {
+  if (!inSubnet(address, cidr)) return undefined;
+  const len = cidr.range[1];
+  const bits = address.family === 4 ? 32 : 128;
+  if (len >= bits - 1) return undefined;
+  const bytes = address.addr.toByteArray();
+  const hostBits = (value: number) => bytes.every((b, i) => {
+    const first = i * 8;
+    // The host part of this byte, masked.
+    const mask = first >= len ? 0xff : first + 8 <= len ? 0 : 0xff >> (len - first);
+    return (b & mask) === (value & mask);
+  });
+  if (hostBits(0)) return 'network';
+  if (address.family === 4 && hostBits(0xff)) return 'broadcast';
+  return undefined;
+}

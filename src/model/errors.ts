@@ -1,39 +1,15 @@
-// Validation problems are collected, not thrown one by one, so an operator
-// sees every bad field of an inventory in one run (the pcs "reports" habit).
-
-export interface Problem {
-  /** Inventory host the value belongs to, when it belongs to one. */
-  host?: string;
-  /** The field as the operator wrote it (`internal_api_ip`, `IpsecVars.ipsec_psk`). */
-  field: string;
-  /** The offending value, already made safe to print (secrets redacted). */
-  value: string;
-  message: string;
-}
-
-export function formatProblem(p: Problem): string {
-  const where = p.host ? `host ${p.host}: ` : '';
-  return `${where}${p.field}=${JSON.stringify(p.value)}: ${p.message}`;
-}
-
-// Every failure the CLI expects is a TripleoIpsecError: its kind says whose
-// it is (the operator's input, the environment's, or ours) and so which exit
-// code it gets; the CLI's one handler (src/cli/main.ts) prints it. Anything
-// else that reaches the handler is a bug and is printed with its stack.
+// The one error type. Every failure the CLI expects is a TripleoIpsecError:
+// its kind says whose it is (the operator's input, the environment's, or
+// ours) and so which exit code it gets; the CLI's one handler
+// (src/cli/handleError.ts) prints it. Anything else that reaches the handler
+// is a bug and is printed with its stack.
+import { formatProblem, type Problem } from './problems.js';
+import { oneLine } from '../text/printable.js';
 
 export type ErrorKind = 'input' | 'validation' | 'environment' | 'bug';
 
 /** 2: the operator can fix the command line or the files; 1: something else failed. */
 export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = { input: 2, validation: 2, environment: 1, bug: 1 };
-
-/** Output of another tool as one line of a message: its non-empty lines, joined. */
-export function oneLine(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join('; ');
-}
 
 export class TripleoIpsecError extends Error {
   readonly kind: ErrorKind;
@@ -51,7 +27,7 @@ export class TripleoIpsecError extends Error {
   }
 }
 
-/** About input files or arguments as a whole (unreadable, not YAML, not a plan). Nothing was written. */
+/** About input files or arguments as a whole (unreadable, not YAML, not a plan, a value that cannot be rendered). Nothing was written. */
 export class InputError extends TripleoIpsecError {
   constructor(message: string, opts: { cause?: unknown } = {}) {
     super(message, { kind: 'input', cause: opts.cause });
@@ -69,9 +45,6 @@ export class UsageError extends InputError {
   }
 }
 
-/** A value refused because it could change the meaning of a file it would go into. */
-export class RenderError extends InputError {}
-
 /** Thrown once, at the end of validation, carrying every problem found. */
 export class ValidationError extends TripleoIpsecError {
   readonly problems: Problem[];
@@ -85,26 +58,9 @@ export class ValidationError extends TripleoIpsecError {
   }
 }
 
-/** Something outside the operator's files failed: a command, a daemon, the output of a tool. */
+/** Something outside the operator's files failed: a command, a daemon (pcs, pluto), the output of a tool. */
 export class EnvironmentError extends TripleoIpsecError {
   constructor(message: string, opts: { cause?: unknown } = {}) {
     super(message, { kind: 'environment', cause: opts.cause });
-  }
-}
-
-/** Printable stand-in for a secret: its length only. */
-export function redact(secret: unknown): string {
-  if (typeof secret !== 'string') return `<${typeof secret}>`;
-  return `<redacted, ${Buffer.byteLength(secret)} bytes>`;
-}
-
-/** Printable form of any value for a Problem. */
-export function show(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === undefined) return '<missing>';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
   }
 }

@@ -3,7 +3,7 @@
 //   static YAML:  Group: { hosts: { h: {vars} }, children: { G: {} }, vars: {} }
 //                 (optionally under all: children:)
 //   dynamic JSON: Group: { hosts: [h], children: [G], vars: {} }, _meta.hostvars.h
-import { parseYamlText } from './yamlText.js';
+import { parseYamlText, yamlErrorWhere } from './yamlText.js';
 import { InputError } from './errors.js';
 
 export type Vars = Record<string, unknown>;
@@ -39,7 +39,7 @@ export function parseInventoryText(text: string, file = 'inventory'): Inventory 
     // JSON is YAML; one parser reads both shapes.
     doc = parseYamlText(text);
   } catch (e) {
-    throw new InputError(`${file}: not YAML or JSON: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new InputError(`${file}: not YAML or JSON: ${yamlErrorWhere(e)}`);
   }
   if (!isMap(doc)) throw new InputError(`${file}: an inventory must be a mapping of groups`);
   return normalizeInventory(doc, file);

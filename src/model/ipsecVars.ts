@@ -3,11 +3,14 @@
 import { parseYamlText } from './yamlText.js';
 import type { AuthMode, IpsecPolicy, IpsecVars, PskMode } from './types.js';
 import { parseAddress, parseCidr } from './addresses.js';
-import { type Problem, redact, show } from './errors.js';
+import { type Problem, redact, shapeOf, show } from './problems.js';
 import { NETWORK_NAME } from './names.js';
 import { checkEspBuiltin, type AlgorithmVerdict } from '../libreswan/algorithms.js';
+import { rememberSecret } from '../secrets/redaction.js';
 
 export const MIN_PSK_BYTES = 32;
+/** A key of fewer different characters is a pattern, not a secret (a 32-character hex key has 16). */
+const MIN_DISTINCT = 8;
 
 /** Defaults; `ipsec_psk` has none (generated when absent, see generate). */
 export const IPSEC_VAR_DEFAULTS: Omit<IpsecVars, 'ipsec_psk'> = {
@@ -46,22 +49,32 @@ const KNOWN = new Set<string>(Object.keys(IPSEC_VAR_DOCS));
 export function ipsecVarsOfEnvironment(env: unknown, file: string, problems: Problem[]): RawVars {
   if (env === null || env === undefined) return {};
   if (typeof env !== 'object' || Array.isArray(env)) {
-    problems.push({ field: file, value: show(env), message: 'a heat environment must be a mapping' });
+    problems.push({ field: file, value: shapeOf(env), message: 'a heat environment must be a mapping' });
     return {};
   }
   const pd = (env as Record<string, unknown>).parameter_defaults;
   if (pd === undefined || pd === null) return {};
   if (typeof pd !== 'object' || Array.isArray(pd)) {
-    problems.push({ field: `${file}: parameter_defaults`, value: show(pd), message: 'must be a mapping' });
+    problems.push({ field: `${file}: parameter_defaults`, value: shapeOf(pd), message: 'must be a mapping' });
     return {};
   }
   const iv = (pd as Record<string, unknown>).IpsecVars;
   if (iv === undefined || iv === null) return {};
   if (typeof iv !== 'object' || Array.isArray(iv)) {
-    problems.push({ field: `${file}: parameter_defaults.IpsecVars`, value: show(iv), message: 'must be a mapping' });
+    // Its content is never shown: a list or a string here may well hold the PSK.
+    problems.push({ field: `${file}: parameter_defaults.IpsecVars`, value: shapeOf(iv), message: 'must be a mapping of variable to value' });
     return {};
   }
-  return { ...(iv as RawVars) };
+  const vars = iv as RawVars;
+  rememberSecret(vars.ipsec_psk);
+  return copyOwn(vars);
+}
+
+/** A copy keeping every own key, `__proto__` included (a spread or Object.assign would make it the prototype). */
+function copyOwn(v: RawVars): RawVars {
+  const out: RawVars = Object.create(null) as RawVars;
+  for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: v[k], enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
 /** `key=value` from --set; the value is read as a YAML scalar or flow list (true, [a, b]). */
@@ -74,14 +87,17 @@ export function parseSetOption(option: string, problems: Problem[]): RawVars {
   const key = option.slice(0, eq);
   const text = option.slice(eq + 1);
   // The PSK is taken verbatim: YAML would turn some keys into numbers or lists.
-  if (key === 'ipsec_psk') return { [key]: text };
+  if (key === 'ipsec_psk') {
+    rememberSecret(text);
+    return { [key]: text };
+  }
   let value: unknown = text;
   try {
     value = text === '' ? '' : parseYamlText(text);
   } catch {
     value = text;
   }
-  return { [key]: value };
+  return copyOwn({ [key]: value });
 }
 
 function toBool(name: string, v: unknown, problems: Problem[]): boolean | undefined {
@@ -113,6 +129,11 @@ export function pskProblems(psk: unknown, field = 'IpsecVars.ipsec_psk'): Proble
   if (Buffer.byteLength(psk) < MIN_PSK_BYTES) {
     problems.push({ field, value: redact(psk), message: `shorter than ${MIN_PSK_BYTES} bytes` });
   }
+  // Long but guessable: nothing a generated or a chosen key looks like.
+  const distinct = new Set(psk).size;
+  if (psk.trim() === '') problems.push({ field, value: redact(psk), message: 'is only whitespace: a key must be hard to guess (tripleo-ipsec heat-env makes one)' });
+  else if (distinct === 1) problems.push({ field, value: redact(psk), message: 'is one character repeated: a key must be hard to guess (tripleo-ipsec heat-env makes one)' });
+  else if (distinct < MIN_DISTINCT) problems.push({ field, value: redact(psk), message: `uses only ${distinct} different characters: a key must be hard to guess (tripleo-ipsec heat-env makes one)` });
   // The key is written inside PSK "..." in a secrets file: nothing may end the quote or the line.
   if (/["\\]/.test(psk) || /[\x00-\x1f\x7f]/.test(psk)) {
     problems.push({ field, value: redact(psk), message: 'holds a quote, backslash, newline or other control character' });
@@ -133,22 +154,31 @@ export function varLayers(environments: { path: string; doc: unknown }[], sets: 
   return layers;
 }
 
+/** The layers merged, later wins; every key kept as given, `__proto__` too. */
+export function mergeLayers(layers: RawVars[]): Map<string, unknown> {
+  const merged = new Map<string, unknown>();
+  for (const l of layers) for (const k of Object.keys(l)) merged.set(k, l[k]);
+  return merged;
+}
+
 /**
- * Merge layers (later wins) over the defaults and validate every value.
- * `ipsec_psk` may stay undefined here: the caller decides whether to generate one.
+ * Validate every merged value over the defaults. `ipsec_psk` may stay
+ * undefined here: the caller decides whether to generate one. The verdict on
+ * ipsec_algorithm comes in as data: libreswan is asked at the input edge
+ * (src/inputs/load.ts), not from here.
  */
 export function resolveIpsecVars(
-  layers: RawVars[],
+  merged: Map<string, unknown>,
   problems: Problem[],
-  checkAlgorithm: AlgorithmChecker = checkEspBuiltin,
+  algorithmVerdict: (algorithm: string) => AlgorithmVerdict = checkEspBuiltin,
 ): Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } {
-  const merged: RawVars = Object.assign({}, ...layers);
   const out: Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } = { ...IPSEC_VAR_DEFAULTS, ipsec_skip_networks: [], ipsec_clear_hosts: [], ipsec_leaf_networks: {} };
-  for (const [key, v] of Object.entries(merged)) {
+  for (const [key, v] of merged) {
     if (!KNOWN.has(key)) {
+      // The value is never shown: a misspelt ipsec_psk is still a key.
       problems.push({
         field: `IpsecVars.${key}`,
-        value: key.includes('psk') ? redact(v) : show(v),
+        value: shapeOf(v),
         message: `unknown variable (known: ${[...KNOWN].sort().join(', ')})`,
       });
       continue;
@@ -165,7 +195,7 @@ export function resolveIpsecVars(
           problems.push({ field: 'IpsecVars.ipsec_algorithm', value: show(v), message: 'must be a string' });
           break;
         }
-        const verdict = checkAlgorithm(v);
+        const verdict = algorithmVerdict(v);
         if (!verdict.ok) {
           problems.push({ field: 'IpsecVars.ipsec_algorithm', value: v, message: `libreswan rejects it: ${verdict.reason}` });
         } else out.ipsec_algorithm = v;

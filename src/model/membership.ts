@@ -6,7 +6,7 @@
 // `excluded_overcloud` (BlacklistedHostnames). Whoever is left out is named
 // in a note.
 import { hostsOfGroup, type Inventory } from './inventory.js';
-import type { Problem } from './errors.js';
+import type { Problem } from './problems.js';
 
 export interface Membership {
   stack: string | undefined;

@@ -20,6 +20,12 @@ export const connNames = {
   vipTunnel: (vip: string) => `overcloud-${vip}-vip-tunnel`,
   /** The VIP's end towards one peer: loaded and started only where the VIP is (ocf:tripleo:ipsec). */
   vipToPeer: (vip: string, peerHost: string) => `overcloud-${vip}-vip-tunnel-to-${peerHost}`,
+  /**
+   * The alias every end of a VIP's holder file carries (connalias): one whack
+   * initiates or deletes them all. A dot keeps it apart from every conn name
+   * (host names have none).
+   */
+  vipHolderAlias: (vipTunnel: string) => `${vipTunnel}.ends`,
   opportunistic: (network: string, policy: string) => `overcloud-${policy}-${network}`,
   /** ipsec_clear_hosts inside a network's subnet: a passthrough group beside the opportunistic one. */
   clear: (network: string) => `overcloud-clear-${network}`,
@@ -108,6 +114,35 @@ export const pacemakerNames = {
   tunnelResource: (vip: string) => `tripleo-ipsec-${vip}`,
   /** The clone earlier versions ran on every cluster node but the holder; pacemaker apply removes it. */
   retiredFallbackResource: (vip: string) => `tripleo-ipsec-${vip}-fallback`,
+  colocation: (tunnelResource: string) => `colocation-${tunnelResource}-with-vip`,
+  order: (tunnelResource: string) => `order-${tunnelResource}-after-vip`,
   /** TripleO's (puppet-pacemaker's) name for a VIP's IPaddr2 resource; pcs forbids ':' so IPv6 uses '.' */
   vipResource: (address: string) => `ip-${address.replace(/:/g, '.')}`,
 };
+
+/**
+ * Whether `path` (relative to generate's output directory) is a file of the
+ * layout generate writes, for a host among `hosts`: how an output of an
+ * earlier version, which kept no record of its files, is recognised.
+ */
+export function inOutputLayout(path: string, hosts: ReadonlySet<string>): boolean {
+  if ((Object.values(outputPaths) as string[]).includes(path)) return true;
+  const slash = path.indexOf('/');
+  if (slash < 0 || !hosts.has(path.slice(0, slash))) return false;
+  const rest = path.slice(slash + 1);
+  const host = path.slice(0, slash);
+  const base = rest.slice(rest.lastIndexOf('/') + 1);
+  const dir = rest.slice(0, rest.lastIndexOf('/'));
+  switch (dir) {
+    case nodePaths.ipsecD:
+    case nodePaths.policies:
+    case `${nodePaths.ipsecD}/${VIP_HOLDER_DIR}`:
+      return base.startsWith(FILE_PREFIX);
+    case nodePaths.firewallDir:
+      return [fileNames.iptables(4), fileNames.iptables(6), fileNames.nftables].includes(base);
+    case nodePaths.stateDir:
+      return rest === nodePaths.nodePlan || [certNames.p12(host), certNames.cert(host), certNames.caCert, certNames.importScript].includes(base);
+    default:
+      return false;
+  }
+}

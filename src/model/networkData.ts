@@ -5,8 +5,9 @@
 //   v2 (Wallaby): only `subnets:` (each ip_subnet or ipv6_subnet), no `enabled`.
 // name_lower defaults to name.lower(), as TripleO's own tools do
 // (tools/process-templates.py, tripleo_network_populate_environment).
-import { parseYamlText } from './yamlText.js';
-import { InputError, type Problem, show } from './errors.js';
+import { parseYamlText, yamlErrorWhere } from './yamlText.js';
+import { InputError } from './errors.js';
+import { type Problem, show } from './problems.js';
 import { NETWORK_NAME } from './names.js';
 import { parseCidr } from './addresses.js';
 import type { IpFamily } from './types.js';
@@ -35,7 +36,7 @@ export function parseNetworkData(text: string, file: string, problems: Problem[]
   try {
     doc = parseYamlText(text);
   } catch (e) {
-    throw new InputError(`${file}: not YAML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new InputError(`${file}: not YAML: ${yamlErrorWhere(e)}`);
   }
   if (doc === null || doc === undefined) return [];
   if (!Array.isArray(doc)) throw new InputError(`${file}: network_data must be a list of networks`);

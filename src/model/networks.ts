@@ -8,8 +8,8 @@
 //   - without network_data: the deployed networks' net_cidr_map (heat
 //     environment), else each host's `<net>_cidr` (TripleO writes the prefix
 //     length per role) around its own `<net>_ip`.
-import { inSubnet, parseAddress, parseCidr, subnetAround, type ParsedAddress, type ParsedCidr } from './addresses.js';
-import { type Problem, show } from './errors.js';
+import { inSubnet, parseAddress, parseCidr, reservedIn, subnetAround, type ParsedAddress, type ParsedCidr } from './addresses.js';
+import { type Problem, show } from './problems.js';
 import type { Vars } from './inventory.js';
 import { CTLPLANE, NETWORK_NAME } from './names.js';
 import { defaultNameLower, type NetworkDataEntry } from './networkData.js';
@@ -33,14 +33,37 @@ export interface NetworkModel {
   logicalOf(name: string): string;
 }
 
-/** A network name as TripleO writes it in role and host variables (InternalApi) to its name_lower. */
-export function nameLowerOf(name: string, declared: NetworkDataEntry[] | undefined, hostVars: Vars): string | undefined {
+/** TripleO's default networks (network_data.yaml of tripleo-heat-templates): name -> name_lower. */
+const TRIPLEO_NETWORKS: Record<string, string> = {
+  External: 'external',
+  InternalApi: 'internal_api',
+  Storage: 'storage',
+  StorageMgmt: 'storage_mgmt',
+  Tenant: 'tenant',
+  Management: 'management',
+  StorageNFS: 'storage_nfs',
+};
+
+/**
+ * A network name as TripleO writes it in role and host variables
+ * (InternalApi) to its name_lower: network_data's own, the inventory's
+ * networks_lower map, a name_lower the host's variables already use that
+ * differs only by its underscores (StorageMgmt is storage_mgmt), TripleO's
+ * default networks, else name.lower() as TripleO's tools do.
+ */
+export function nameLowerOf(name: string, declared: NetworkDataEntry[] | undefined, hostVars: Vars, known: string[] = []): string | undefined {
   if (NETWORK_NAME.test(name)) return name;
   const fromData = declared?.find((d) => d.name === name)?.nameLower;
   if (fromData) return fromData;
   // tripleo-ansible-inventory (neutron source) writes networks_lower: {InternalApi: internal_api}.
   const map = hostVars.networks_lower;
   if (map && typeof map === 'object' && typeof (map as Record<string, unknown>)[name] === 'string') return (map as Record<string, string>)[name];
+  if (!declared) {
+    const squashed = name.toLowerCase();
+    const matches = [...new Set(known.filter((k) => NETWORK_NAME.test(k) && k.replace(/_/g, '') === squashed))];
+    if (matches.length === 1) return matches[0];
+    if (TRIPLEO_NETWORKS[name]) return TRIPLEO_NETWORKS[name];
+  }
   const lower = defaultNameLower(name);
   return NETWORK_NAME.test(lower) ? lower : undefined;
 }
@@ -78,6 +101,12 @@ export function resolveNetworks(i: NetworkInputs, problems: Problem[], notes: st
   for (const leaf of Object.keys(i.vars.ipsec_leaf_networks)) {
     if (!names.has(leaf)) problems.push({ field: `IpsecVars.ipsec_leaf_networks.${leaf}`, value: leaf, message: 'no such network' });
   }
+  // A leaf belongs to a network, never to another leaf: no chains, no cycles.
+  for (const [leaf, base] of [...baseOf.entries()].sort()) {
+    if (!baseOf.has(base)) continue;
+    problems.push({ field: `IpsecVars.ipsec_leaf_networks.${leaf}`, value: base, message: `${base} is itself a leaf (of ${baseOf.get(base)}): name the network both are leaves of` });
+  }
+  if ([...baseOf.values()].some((b) => baseOf.has(b))) return { all: new Map(), tunnelled: [], addresses: new Map(), logicalOf: (n) => n };
   const logicalOf = (n: string) => baseOf.get(n) ?? n;
   const logical = [...names].filter((n) => !baseOf.has(n)).sort();
   for (const [leaf, base] of [...baseOf.entries()].sort()) notes.push(`network ${leaf} is a leaf of ${base}: one mesh across both (IpsecVars.ipsec_leaf_networks to change)`);
@@ -174,6 +203,9 @@ export function resolveNetworks(i: NetworkInputs, problems: Problem[], notes: st
       if (a.family !== family) problems.push({ host, field, value: a.text, message: `network ${net} is IPv${family}` });
       else if (subnets.length && !subnets.some((s) => inSubnet(a, s))) {
         problems.push({ host, field, value: a.text, message: `outside ${net}'s subnet${subnets.length > 1 ? 's' : ''} ${subnets.map((s) => s.text).join(', ')}` });
+      } else {
+        const s = subnets.find((x) => reservedIn(a, x));
+        if (s) problems.push({ host, field, value: a.text, message: `the ${reservedIn(a, s)} address of ${net}'s subnet ${s.text}, not a host's` });
       }
       const other = byAddress.get(a.text);
       if (other) problems.push({ host, field, value: a.text, message: `same address as host ${other} on ${net}` });

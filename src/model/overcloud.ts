@@ -6,8 +6,8 @@ import type { Inventory, Vars } from './inventory.js';
 import { directGroupsOf, effectiveVars } from './inventory.js';
 import type { NetworkDataEntry } from './networkData.js';
 import type { IpsecVars, Overcloud, OvercloudNode } from './types.js';
-import { type Problem, show } from './errors.js';
-import { HOST_NAME, NETWORK_NAME } from './names.js';
+import { type Problem, show } from './problems.js';
+import { CTLPLANE, HOST_NAME, NETWORK_NAME } from './names.js';
 import { resolveMembership } from './membership.js';
 import { nameLowerOf, resolveNetworks, type HostOnNetworks } from './networks.js';
 import { resolveVips } from './vips.js';
@@ -29,11 +29,17 @@ export interface OvercloudInputs {
 const FQDN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
- * Networks a host says it is on: enabled_networks, else its role's
- * (tripleo_role_networks), else every `<net>_ip` it has. Names may be
- * TripleO's CamelCase (InternalApi), mapped to name_lower as TripleO does.
+ * Networks a host says it is on: its role's (tripleo_role_networks), kept to
+ * the stack's enabled_networks when both are given (a global enabled_networks
+ * lists the stack's networks, not each host's); else either one; else every
+ * `<net>_ip` it has. Names may be TripleO's own spelling (InternalApi,
+ * StorageMgmt, as THT's EnabledNetworks writes them), mapped to name_lower as
+ * TripleO does.
  */
 function networksOfHost(vars: Vars, host: string, declared: NetworkDataEntry[] | undefined, problems: Problem[]): string[] {
+  // name_lower spellings this host's variables already use (`storage_mgmt_ip`, a role's `storage_mgmt`).
+  const known = Object.keys(vars).filter((k) => k.endsWith('_ip')).map((k) => k.slice(0, -3));
+  const lists: Record<string, string[] | undefined> = {};
   for (const field of ['enabled_networks', 'tripleo_role_networks']) {
     const v = vars[field];
     if (v === undefined || v === null) continue;
@@ -41,17 +47,27 @@ function networksOfHost(vars: Vars, host: string, declared: NetworkDataEntry[] |
       problems.push({ host, field, value: show(v), message: 'expected a list of network names' });
       return [];
     }
+    known.push(...(v as string[]).filter((n) => NETWORK_NAME.test(n)));
+    lists[field] = v as string[];
+  }
+  const lower = (field: string): string[] | undefined => {
+    const v = lists[field];
+    if (!v) return undefined;
     const out: string[] = [];
-    for (const n of v as string[]) {
-      const lower = nameLowerOf(n, declared, vars);
-      if (lower === undefined) {
+    for (const n of v) {
+      const l = nameLowerOf(n, declared, vars, known);
+      if (l === undefined) {
         problems.push({ host, field, value: n, message: 'not a network name (name or name_lower of network_data)' });
         return [];
       }
-      out.push(lower);
+      out.push(l);
     }
     return [...new Set(out)];
-  }
+  };
+  const enabled = lower('enabled_networks');
+  const role = lower('tripleo_role_networks');
+  if (enabled && role) return role.filter((n) => n === CTLPLANE || enabled.includes(n));
+  if (enabled || role) return (enabled ?? role)!;
   return Object.keys(vars)
     .filter((k) => k.endsWith('_ip') && k !== 'ansible_ip')
     .map((k) => k.slice(0, -3))
@@ -79,6 +95,9 @@ export function buildOvercloud(inputs: OvercloudInputs, problems: Problem[]): Ov
     const role = typeof v.tripleo_role_name === 'string' ? v.tripleo_role_name : directGroupsOf(inv, host).sort()[0] ?? 'unknown';
     const canonical = v.canonical_hostname;
     const fqdn = typeof canonical === 'string' && FQDN.test(canonical) ? canonical.toLowerCase() : host;
+    if (canonical !== undefined && canonical !== null && canonical !== '' && fqdn === host && canonical !== host) {
+      notes.push(`${host}: canonical_hostname ${JSON.stringify(show(canonical))} is not a DNS name: its certificate and ids use the host name`);
+    }
     rawNodes.push({ name: host, fqdn, role, pacemaker: members.pacemaker.has(host), vars: v, nets: networksOfHost(v, host, networkData, problems) });
   }
 

@@ -5,8 +5,8 @@
 // ovn_dbs: IP}), and ride on the tunnelled network whose subnet holds them.
 // A VIP that is a ctlplane address (a cell stack's redis_vip is its
 // ctlplane_vip), or lies in no tunnelled network, gets no tunnel and a note.
-import { inSubnet, parseAddress, subnetAround, type ParsedAddress, type ParsedCidr } from './addresses.js';
-import { type Problem, show } from './errors.js';
+import { inSubnet, parseAddress, reservedIn, subnetAround, type ParsedAddress, type ParsedCidr } from './addresses.js';
+import { type Problem, show } from './problems.js';
 import type { Vars } from './inventory.js';
 import { CTLPLANE, NETWORK_NAME } from './names.js';
 import type { NetworkModel } from './networks.js';
@@ -53,6 +53,10 @@ export function resolveVips(i: VipInputs, problems: Problem[], notes: string[]):
   const services = new Map<string, { raw: unknown; field: string }>();
   for (const [k, raw] of Object.entries(i.stackVars).sort(([x], [y]) => (x < y ? -1 : 1))) {
     const m = /^([a-z][a-z0-9_]*)_vip$/.exec(k);
+    if (!m && /_vip$/i.test(k) && raw !== undefined && raw !== null && raw !== '') {
+      notes.push(`${k} looks like a service VIP, but its name is not a plain identifier (a-z, 0-9, _): no tunnel for it`);
+      continue;
+    }
     if (!m || m[1] === CTLPLANE || nets.all.has(m[1]) || leaves.has(m[1]) || raw === undefined || raw === null || raw === '') continue;
     services.set(m[1], { raw, field: k });
   }
@@ -100,6 +104,11 @@ export function resolveVips(i: VipInputs, problems: Problem[], notes: string[]):
     const n = nets.all.get(network)!;
     if (n.subnets.length && !n.subnets.some((s) => inSubnet(a, s))) {
       problems.push({ field: c.field, value: a.text, message: `outside ${network}'s subnet${n.subnets.length > 1 ? 's' : ''} ${n.subnets.map((s) => s.text).join(', ')}` });
+      continue;
+    }
+    const reserved = n.subnets.find((s) => reservedIn(a, s));
+    if (reserved) {
+      problems.push({ field: c.field, value: a.text, message: `the ${reservedIn(a, reserved)} address of ${network}'s subnet ${reserved.text}, not one a VIP can have` });
       continue;
     }
     if (a.family !== n.family) {

@@ -49,14 +49,12 @@ function primitiveOf(p: Obj, clone?: string): CibPrimitive {
   return { id: String(p.id), agent: `${p.class}:${p.provider ? `${p.provider}:` : ''}${p.type}`, params, clone };
 }
 
-/** What pcs cluster cib (or --cib-file) gave is not a CIB. */
-export class CibParseError extends EnvironmentError {}
 
 export function parseCib(xml: string): CibView {
   const doc = xmlParser().parse(xml) as Obj;
   const cib = doc.cib as Obj | undefined;
   const conf = cib?.configuration as Obj | undefined;
-  if (!conf) throw new CibParseError('not a CIB: no <cib><configuration>');
+  if (!conf) throw new EnvironmentError('not a CIB: no <cib><configuration>');
   const resources = (conf.resources ?? {}) as Obj;
   const primitives = new Map<string, CibPrimitive>();
   for (const p of arr(resources.primitive)) primitives.set(String(p.id), primitiveOf(p));

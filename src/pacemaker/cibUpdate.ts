@@ -2,13 +2,14 @@
 // every pcs command runs against an offline copy (pcs -f), and the copy is
 // pushed once (or written back to the file). Re-running changes nothing.
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { replaceFileAtomically } from '../output/atomicTree.js';
+import { replaceFileAtomically } from '../output/atomicFile.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cloneId, type PacemakerPlan, type PcmkConstraint } from '../plan/pacemaker.js';
 import { pcsConstraintArgs, pcsCreateArgs } from '../render/pcsScript.js';
 import { parseCib, type CibView } from './cib.js';
-import { EnvironmentError, oneLine } from '../model/errors.js';
+import { EnvironmentError } from '../model/errors.js';
+import { oneLine } from '../text/printable.js';
 import { runCommand, type Command } from '../system/command.js';
 
 export interface ApplyOptions {
@@ -23,13 +24,11 @@ export interface ApplyReport {
   pushed: boolean;
 }
 
-/** pcs failed, or the cluster's configuration is not one the plan can be applied to. */
-export class PacemakerError extends EnvironmentError {}
 
-/** pcs, whose failures are PacemakerErrors in pcs's own words. */
+/** pcs, whose failures are EnvironmentErrors in pcs's own words. */
 async function runPcs(c: Command): Promise<void> {
   const r = await runCommand(c);
-  if (r.exitCode !== 0) throw new PacemakerError(`${c.what} failed: ${oneLine(r.stderr || r.stdout)}`);
+  if (r.exitCode !== 0) throw new EnvironmentError(`${c.what} failed: ${oneLine(r.stderr || r.stdout)}`);
 }
 
 async function pcs(cib: string, args: string[]) {
@@ -75,7 +74,7 @@ export async function applyPlan(plan: PacemakerPlan, opts: ApplyOptions = {}): P
   return withCib(opts, async (cib, orig) => {
     const have = parseCib(readFileSync(cib, 'utf8'));
     for (const [vip, rsc] of Object.entries(plan.vipResources)) {
-      if (!have.primitives.has(rsc) && !have.ids.has(rsc)) throw new PacemakerError(`VIP resource ${rsc} (${vip}) does not exist: create the VIPs first`);
+      if (!have.primitives.has(rsc) && !have.ids.has(rsc)) throw new EnvironmentError(`VIP resource ${rsc} (${vip}) does not exist: create the VIPs first`);
     }
     const changes: string[] = [];
     // First what earlier versions ran and this plan does not: pcs takes its clone and constraints along.
@@ -91,7 +90,7 @@ export async function applyPlan(plan: PacemakerPlan, opts: ApplyOptions = {}): P
         if (!opts.dryRun) await pcs(cib, pcsCreateArgs(r));
         continue;
       }
-      if (h.agent !== r.agent) throw new PacemakerError(`resource ${r.id} exists with agent ${h.agent}, not ${r.agent}: remove it first`);
+      if (h.agent !== r.agent) throw new EnvironmentError(`resource ${r.id} exists with agent ${h.agent}, not ${r.agent}: remove it first`);
       const update: string[] = [];
       for (const [k, v] of Object.entries(r.params)) if (h.params[k] !== v) update.push(`${k}=${v}`);
       for (const k of Object.keys(h.params)) if (!(k in r.params)) update.push(`${k}=`);

@@ -35,8 +35,6 @@ export interface CrmMon {
   failures: CrmFailure[];
 }
 
-/** crm_mon printed something that is not the XML we read (truncated, another version, not crm_mon). */
-export class CrmMonParseError extends EnvironmentError {}
 
 type Obj = Record<string, unknown>;
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : v && typeof v === 'object' ? [v as Obj] : []);
@@ -59,11 +57,11 @@ export function parseCrmMon(xml: string): CrmMon {
   try {
     doc = xmlParser().parse(xml, true) as Obj;
   } catch (e) {
-    throw new CrmMonParseError(`crm_mon output is not XML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
+    throw new EnvironmentError(`crm_mon output is not XML: ${(e as Error).message.split('\n')[0]}`, { cause: e });
   }
   const root = doc['pacemaker-result'] as Obj | undefined;
-  if (!root || typeof root !== 'object') throw new CrmMonParseError('not crm_mon --output-as=xml output (no <pacemaker-result>)');
-  if (!root.nodes || !('resources' in root)) throw new CrmMonParseError('crm_mon output has no <nodes>/<resources>: truncated, or the cluster is not running');
+  if (!root || typeof root !== 'object') throw new EnvironmentError('not crm_mon --output-as=xml output (no <pacemaker-result>)');
+  if (!root.nodes || !('resources' in root)) throw new EnvironmentError('crm_mon output has no <nodes>/<resources>: truncated, or the cluster is not running');
   const nodes = arr((root.nodes as Obj).node).map((n) => ({ name: String(n.name), online: bool(n.online), standby: bool(n.standby) }));
   const resources: CrmResource[] = [];
   const res = (root.resources ?? {}) as Obj;

@@ -9,7 +9,7 @@
 // external deploy step generates every host's tree on the undercloud (the
 // only place the master PSK and the CA key live) and ships each node its own
 // tree, which `apply --tree` installs without the inventory.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { InputError } from '../model/errors.js';
 import { CONN_NAME, HOST_NAME, nodePaths } from '../model/names.js';
 import type { PacemakerPlan } from './pacemaker.js';
@@ -58,9 +58,15 @@ export function connDigest(c: Conn): string {
   return createHash('sha256').update(JSON.stringify([c.options, c.auto])).digest('hex').slice(0, 32);
 }
 
-/** A key's digest: tells two keys apart and nothing about either (SHA-256 of a 256-bit key, truncated). */
-export function keyDigest(psk: string): string {
-  return createHash('sha256').update(`tripleo-ipsec key\0${psk}`).digest('hex').slice(0, 16);
+/**
+ * A key's identifier on one host for one conn: tells the key it had from the
+ * key it has now (a rotation) and nothing else. Keyed by the key itself and
+ * bound to the host and conn, so no two nodes hold the same value and none is
+ * a fingerprint of the master PSK (in shared mode every conn's key is the
+ * master) to test guesses against across nodes; the file it sits in is 0600.
+ */
+export function keyId(psk: string, host: string, conn: string): string {
+  return createHmac('sha256', psk).update(`tripleo-ipsec key id\0${host}\0${conn}`).digest('hex').slice(0, 16);
 }
 
 /** A host's PSKs by their pair of ids, either order (a mesh host has thousands: no linear search per conn). */
@@ -107,7 +113,7 @@ export function buildNodePlan(i: NodePlanInputs): NodePlan {
           file: i.confPathOf(f),
           agentOnly: f.agentOnly === true,
           digest: connDigest(c),
-          ...(key ? { key: keyDigest(key.psk) } : {}),
+          ...(key ? { key: keyId(key.psk, i.plan.node.name, c.name) } : {}),
         };
       }),
     ),

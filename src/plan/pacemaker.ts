@@ -42,13 +42,37 @@ export function cloneId(resourceId: string): string {
 }
 
 export function planPacemaker(o: Overcloud, vipResourceOverrides: Record<string, string> = {}): PacemakerPlan {
-  const plan: PacemakerPlan = { vipResources: {}, resources: [], constraints: [], retired: [], vipPeers: {} };
   // Opportunistic mode has no VIP tunnels (src/plan/tunnels.ts): nothing for Pacemaker to run.
-  if (!o.nodes.some((n) => n.pacemaker) || o.vars.use_opportunistic_ipsec) return plan;
-  for (const v of o.vips) {
-    const vipRsc = vipResourceOverrides[v.name] ?? pacemakerNames.vipResource(v.address);
+  if (!o.nodes.some((n) => n.pacemaker) || o.vars.use_opportunistic_ipsec) return pacemakerPlanFor([]);
+  return pacemakerPlanFor(
+    o.vips.map((v) => ({
+      name: v.name,
+      address: v.address,
+      vipResource: vipResourceOverrides[v.name] ?? pacemakerNames.vipResource(v.address),
+      peers: o.nodes.filter((n) => n.addresses[v.network] !== undefined).map((n) => n.name),
+    })),
+  );
+}
+
+export interface PlannedVip {
+  name: string;
+  address: string;
+  /** The VIP's own (IPaddr2) resource. */
+  vipResource: string;
+  /** Every node with an address on the VIP's network. */
+  peers: string[];
+}
+
+/**
+ * The whole plan from its VIPs alone: what generate writes, and what
+ * `pacemaker apply` checks a plan file against (an edited plan, which could
+ * name any resource to delete, is refused).
+ */
+export function pacemakerPlanFor(vips: PlannedVip[]): PacemakerPlan {
+  const plan: PacemakerPlan = { vipResources: {}, resources: [], constraints: [], retired: [], vipPeers: {} };
+  for (const v of vips) {
     const tunnel = pacemakerNames.tunnelResource(v.name);
-    plan.vipResources[v.name] = vipRsc;
+    plan.vipResources[v.name] = v.vipResource;
     plan.resources.push({
       id: tunnel,
       agent: AGENT,
@@ -57,11 +81,11 @@ export function planPacemaker(o: Overcloud, vipResourceOverrides: Record<string,
       clone: false,
     });
     plan.constraints.push(
-      { kind: 'colocation', id: `colocation-${tunnel}-with-vip`, rsc: tunnel, withRsc: vipRsc, score: 'INFINITY' },
-      { kind: 'order', id: `order-${tunnel}-after-vip`, first: vipRsc, firstAction: 'start', then: tunnel, thenAction: 'start', orderKind: 'Mandatory', symmetrical: true },
+      { kind: 'colocation', id: pacemakerNames.colocation(tunnel), rsc: tunnel, withRsc: v.vipResource, score: 'INFINITY' },
+      { kind: 'order', id: pacemakerNames.order(tunnel), first: v.vipResource, firstAction: 'start', then: tunnel, thenAction: 'start', orderKind: 'Mandatory', symmetrical: true },
     );
     plan.retired.push(pacemakerNames.retiredFallbackResource(v.name));
-    plan.vipPeers[v.name] = o.nodes.filter((n) => n.addresses[v.network] !== undefined).map((n) => n.name);
+    plan.vipPeers[v.name] = v.peers;
   }
   return plan;
 }

@@ -285,6 +285,8 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
           ['leftsubnet', `${vip.address}/${hostLen}`],
           ['right', p.addresses[vip.network]],
           ['rightid', ids.vipPeer(vip.name, p.name)],
+          // One whack initiates (or deletes) every end of the VIP: ocf:tripleo:ipsec's start and stop.
+          ['connalias', connNames.vipHolderAlias(tunnel)],
           ...esp(o),
           ...shunts(o),
           ...DPD,

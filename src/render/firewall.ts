@@ -5,7 +5,7 @@
 // ipsec_policy private, a second chain on OUTPUT drops VIP traffic that no
 // IPsec policy covers (the kernel's policy match), so it never leaves in clear.
 import type { HostPlan } from '../plan/tunnels.js';
-import { RenderError } from '../model/errors.js';
+import { InputError } from '../model/errors.js';
 
 export const IPTABLES_CHAIN = 'TRIPLEO-IPSEC';
 export const IPTABLES_OUT_CHAIN = 'TRIPLEO-IPSEC-OUT';
@@ -21,7 +21,7 @@ const SOURCE = /^[0-9A-Fa-f.:]+(?:\/\d{1,3})?$/;
 
 function sourcesOf(plan: HostPlan, family: 4 | 6) {
   return plan.firewallSources.filter((s) => s.family === family).flatMap((s) => s.sources.map((src) => {
-    if (!SOURCE.test(src)) throw new RenderError(`refusing to render firewall source ${JSON.stringify(src)}`);
+    if (!SOURCE.test(src)) throw new InputError(`refusing to render firewall source ${JSON.stringify(src)}`);
     return { network: s.network, src };
   }));
 }
@@ -29,7 +29,7 @@ function sourcesOf(plan: HostPlan, family: 4 | 6) {
 function guardsOf(plan: HostPlan, family: 4 | 6) {
   const host = family === 4 ? 32 : 128;
   return plan.vipGuards.filter((g) => g.family === family).map((g) => {
-    for (const a of [g.vip, ...g.fromVipTo]) if (!SOURCE.test(a)) throw new RenderError(`refusing to render firewall address ${JSON.stringify(a)}`);
+    for (const a of [g.vip, ...g.fromVipTo]) if (!SOURCE.test(a)) throw new InputError(`refusing to render firewall address ${JSON.stringify(a)}`);
     return { ...g, vip: `${g.vip}/${host}` };
   });
 }

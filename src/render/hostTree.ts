@@ -7,22 +7,15 @@ import type { ConnFile, HostPlan } from '../plan/tunnels.js';
 import { renderConf, renderPolicy, renderSecrets } from './libreswan.js';
 import { renderIptables, renderNftables } from './firewall.js';
 import { certNames, fileNames, nodePaths } from '../model/names.js';
-import { importScript } from '../cert/pki.js';
+import { importScript } from './importScript.js';
+import type { HostCertificate } from '../cert/pki.js';
 import { buildNodePlan, serializeNodePlan, type NodePlan } from '../plan/nodePlan.js';
 import type { DeployStep } from '../plan/tunnels.js';
 
-/** A host's certificate files: issued by the cluster CA, or read from the bundle generate made. */
-export interface HostCertificate {
-  nickname: string;
-  p12: Buffer;
-  certPem: string;
-  caCertPem: string;
-}
-
 export interface HostTreeOptions {
   firewall: boolean;
-  /** ipsec_auth=cert: this host's certificate, made when the files are consumed (issuing runs openssl). */
-  certificate?: () => HostCertificate;
+  /** ipsec_auth=cert: this host's certificate files (made or kept at the key material stage). */
+  certificate?: HostCertificate;
   /** On cluster nodes: the cluster's nodes and the Pacemaker plan, for the node plan. */
   pacemaker?: NodePlan['pacemaker'];
 }
@@ -47,8 +40,15 @@ function once<T>(fn: () => T): () => T {
   return () => (v ??= { value: fn() }).value;
 }
 
-/** Every file of the host's tree, the node plan last (it lists the others with their digests). */
-export function hostFileLayout(plan: HostPlan, opts: HostTreeOptions): PlannedFile[] {
+export interface HostTree {
+  /** Every file of the host's tree, the node plan last (it lists the others with their digests). */
+  files: PlannedFile[];
+  /** The node plan as a value (what the node plan file holds), for apply on the node itself. */
+  nodePlan: () => NodePlan;
+}
+
+/** A host's tree: which files, where, with which mode; each rendered when consumed. */
+export function hostTree(plan: HostPlan, opts: HostTreeOptions): HostTree {
   const files: (PlannedFile & { step: DeployStep })[] = [];
   for (const f of plan.files) {
     if (f.conns.length) files.push({ path: confPathOf(f), mode: 0o640, step: f.step, content: once(() => renderConf(f)) });
@@ -67,26 +67,28 @@ export function hostFileLayout(plan: HostPlan, opts: HostTreeOptions): PlannedFi
     files.push({ path: `${nodePaths.firewallDir}/${fileNames.nftables}`, mode: 0o640, step: 1, content: once(() => renderNftables(plan)) });
   }
   if (opts.certificate) {
-    const cert = once(opts.certificate);
+    const cert = opts.certificate;
     const dir = nodePaths.stateDir;
     const host = plan.node.name;
     files.push(
-      { path: `${dir}/${certNames.p12(host)}`, mode: 0o600, step: 1, content: () => cert().p12 },
-      { path: `${dir}/${certNames.cert(host)}`, mode: 0o644, step: 1, content: () => cert().certPem },
-      { path: `${dir}/${certNames.caCert}`, mode: 0o644, step: 1, content: () => cert().caCertPem },
-      { path: `${dir}/${certNames.importScript}`, mode: 0o700, step: 1, content: () => importScript(cert().nickname, certNames.p12(host), certNames.caCert) },
+      { path: `${dir}/${certNames.p12(host)}`, mode: 0o600, step: 1, content: () => cert.p12 },
+      { path: `${dir}/${certNames.cert(host)}`, mode: 0o644, step: 1, content: () => cert.certPem },
+      { path: `${dir}/${certNames.caCert}`, mode: 0o644, step: 1, content: () => cert.caCertPem },
+      { path: `${dir}/${certNames.importScript}`, mode: 0o700, step: 1, content: () => importScript(cert.nickname, certNames.p12(host), certNames.caCert) },
     );
   }
   files.sort((a, b) => (a.path < b.path ? -1 : 1));
-  const nodePlan = () =>
+  const nodePlan = once(() =>
     buildNodePlan({
       plan,
       files: files.map((f) => ({ path: f.path, mode: f.mode, step: f.step, bytes: toBytes(f.content()) })),
       confPathOf,
       firewall: opts.firewall,
       ...(opts.pacemaker ? { pacemaker: opts.pacemaker } : {}),
-    });
-  return [...files, { path: nodePaths.nodePlan, mode: 0o644, content: () => serializeNodePlan(nodePlan()) }];
+    }),
+  );
+  // 0600: it lists every file's digest, a secrets file's too (an offline check of a guessed PSK).
+  return { files: [...files, { path: nodePaths.nodePlan, mode: 0o600, content: () => serializeNodePlan(nodePlan()) }], nodePlan };
 }
 
 function toBytes(c: string | Buffer): Buffer {
@@ -96,8 +98,4 @@ function toBytes(c: string | Buffer): Buffer {
 export function materialize(f: PlannedFile): OutputFile {
   const c = f.content();
   return typeof c === 'string' ? { path: f.path, mode: f.mode, content: c } : { path: f.path, mode: f.mode, content: '', bytes: c };
-}
-
-export function renderHostFiles(plan: HostPlan, opts: HostTreeOptions): OutputFile[] {
-  return hostFileLayout(plan, opts).map(materialize);
 }

@@ -3,14 +3,14 @@
 // a line, open a quote or start a comment in a file pluto reads as root.
 import type { Conn, ConnFile, PolicyFile, PskSecret, Secret } from '../plan/tunnels.js';
 import { CONN_NAME } from '../model/names.js';
-import { RenderError } from '../model/errors.js';
+import { InputError } from '../model/errors.js';
 
 const KEYWORD = /^[a-z][a-z0-9-]*$/;
 const VALUE = /^[A-Za-z0-9@%_.:/,+;=-]+$/;
 const ID = /^(?:@[A-Za-z0-9_.-]+|[0-9A-Fa-f.:]+)$/;
 
 function token(kind: string, v: string, re: RegExp): string {
-  if (!re.test(v)) throw new RenderError(`refusing to render ${kind} ${JSON.stringify(v)}`);
+  if (!re.test(v)) throw new InputError(`refusing to render ${kind} ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -31,7 +31,7 @@ export function renderConf(f: ConnFile): string {
 
 export function renderSecret(s: PskSecret): string {
   const psk = s.psk;
-  if (/["\\\x00-\x1f\x7f]/.test(psk) || psk.length === 0) throw new RenderError('refusing to render a PSK that holds a quote, backslash or control character');
+  if (/["\\\x00-\x1f\x7f]/.test(psk) || psk.length === 0) throw new InputError('refusing to render a PSK that holds a quote, backslash or control character');
   return `${token('id', s.ids[0], ID)} ${token('id', s.ids[1], ID)} : PSK "${psk}"`;
 }
 

@@ -3,12 +3,12 @@
 // resource ever runs before its constraints exist. Every id is checked before
 // it is created, so running it again changes nothing.
 import { cloneId, type PacemakerPlan, type PcmkConstraint, type PcmkResource } from '../plan/pacemaker.js';
-import { RenderError } from '../model/errors.js';
+import { InputError } from '../model/errors.js';
 
 const SAFE = /^[A-Za-z0-9_.:@%=\/-]+$/;
 
 function q(v: string): string {
-  if (!SAFE.test(v)) throw new RenderError(`refusing to render ${JSON.stringify(v)} into a shell script`);
+  if (!SAFE.test(v)) throw new InputError(`refusing to render ${JSON.stringify(v)} into a shell script`);
   return v;
 }
 

@@ -2,24 +2,28 @@
 // kept in generate's output directory (0600) and reused by later runs, so a
 // second run does not re-key every tunnel.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readYamlInput } from '../inputs/read.js';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { replaceFileAtomically } from '../output/atomicTree.js';
+import { replaceFileAtomically } from '../output/atomicFile.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { InputError } from '../model/errors.js';
+import { rememberSecret } from './redaction.js';
 import { pskProblems } from '../model/ipsecVars.js';
 import { outputPaths } from '../model/names.js';
 import type { OutputFile } from '../model/types.js';
 
 export function newPsk(): string {
   // 48 random bytes, base64: 64 characters, none of which needs quoting.
-  return randomBytes(48).toString('base64');
+  const psk = randomBytes(48).toString('base64');
+  rememberSecret(psk);
+  return psk;
 }
 
 /** The key in a PSK file an earlier run wrote (its parsed YAML), or an error naming the file. */
 export function pskOfEarlierFile(doc: unknown, path: string): string {
   const psk = (doc as { parameter_defaults?: { IpsecVars?: { ipsec_psk?: unknown } } } | null)?.parameter_defaults?.IpsecVars?.ipsec_psk;
+  rememberSecret(psk);
   if (typeof psk !== 'string' || pskProblems(psk).length) throw new InputError(`${path}: holds no usable ipsec_psk; remove it to generate a new one`);
   return psk;
 }
@@ -43,13 +47,8 @@ export function pskFile(psk: string): OutputFile {
  */
 export function rotatePskFile(dir: string): string {
   const path = join(dir, outputPaths.pskFile);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new InputError(`${path}: no PSK that generate made is kept there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); a PSK given in IpsecVars (ipsec_psk) is rotated by changing it there`, { cause: e });
-  }
-  const old = pskOfEarlierFile(parseYaml(text), path);
+  if (!existsSync(path)) throw new InputError(`${path}: no PSK that generate made is kept there; a PSK given in IpsecVars (ipsec_psk) is rotated by changing it there`);
+  const old = pskOfEarlierFile(readYamlInput(path, 'generated PSK file'), path);
   let psk = newPsk();
   while (psk === old) psk = newPsk();
   const f = pskFile(psk);

@@ -1,6 +1,7 @@
 // Gathering what `tripleo-ipsec status` needs, live or from saved outputs
 // (the I/O side of status; report.ts judges what was gathered).
-import { EnvironmentError, InputError, oneLine } from '../model/errors.js';
+import { EnvironmentError, InputError } from '../model/errors.js';
+import { oneLine } from '../text/printable.js';
 import { readInputFile } from '../inputs/read.js';
 import { PlutoClient } from '../libreswan/plutoClient.js';
 import { DEFAULT_CTLSOCKET } from '../libreswan/whack.js';

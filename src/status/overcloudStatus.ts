@@ -4,7 +4,8 @@
 // node over SSH (thinned on the node), `crm_mon` on the first reachable cluster node to know where
 // each VIP is, then each node's tunnels checked against its plan.
 import { loadInputs, type InputOptions } from '../inputs/load.js';
-import { ValidationError, type Problem } from '../model/errors.js';
+import { ValidationError } from '../model/errors.js';
+import type { Problem } from '../model/problems.js';
 import { buildOvercloud } from '../model/overcloud.js';
 import { parsePlutoStatus, type PlutoStatus } from '../libreswan/whackStatus.js';
 import { parseCrmMon, type CrmMon } from '../pacemaker/crmMon.js';

@@ -2,7 +2,8 @@
 // inventory's ansible_* variables, key authentication only), running one
 // read-only command on each with bounded concurrency and a per-node
 // deadline. A node that cannot be reached is a result, never a hang.
-import { ValidationError, type Problem } from '../model/errors.js';
+import { ValidationError } from '../model/errors.js';
+import type { Problem } from '../model/problems.js';
 import { effectiveVars, type Inventory } from '../model/inventory.js';
 import { runCommandOrTimeout } from '../system/command.js';
 

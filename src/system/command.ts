@@ -4,7 +4,8 @@
 // is missing or runs out of time is an EnvironmentError naming both; what a
 // non-zero exit means is the caller's (whack's 21 is an answer, not a failure).
 import { execa, execaSync } from 'execa';
-import { EnvironmentError, oneLine } from '../model/errors.js';
+import { EnvironmentError } from '../model/errors.js';
+import { oneLine } from '../text/printable.js';
 
 export interface Command {
   /** What the call does, as an operator would say it: "iptables-restore of our chains". */

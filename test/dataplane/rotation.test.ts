@@ -39,7 +39,7 @@ describe('PSK rotation on a kernel with ESP: new keys everywhere, then each tunn
   const scratch = scratchDir();
   let oc: DataplaneOvercloud;
   const plans = (r: GenerateResult): Map<string, NodePlan> =>
-    new Map(r.nodes.map((n) => [n.name, parseNodePlan(r.hostFiles(n.name).find((f) => f.path === nodePaths.nodePlan)!.content, n.name)]));
+    new Map(r.nodes.map((n) => [n.name, parseNodePlan(r.hostTree(n.name).files.find((f) => f.path === nodePaths.nodePlan)!.content, n.name)]));
 
   beforeAll(async () => {
     oc = new DataplaneOvercloud(scratch.dir, { inventoryPath: smallSampleInventory(scratch.dir), holders: SAMPLE_VIP_HOLDERS });

@@ -13,7 +13,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../src/generate.js';
-import { writeTreeAtomically } from '../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../src/output/outputTree.js';
 import { parsePlutoStatus, type PlutoStatus } from '../../src/libreswan/whackStatus.js';
 import type { StatusReport } from '../../src/status/statusReport.js';
 import { parseCrmMon } from '../../src/pacemaker/crmMon.js';
@@ -243,7 +243,7 @@ describe('e2e: every node keeps its tunnel with the VIP\'s holder through every 
     restoreAgent = installAgentForTest();
     const opts = writeInputs(scratch.dir, { inventory, networkData });
     const r = generate(opts);
-    writeTreeAtomically(opts.outDir, r.eachFile());
+    writeOutputTreeSync(opts.outDir, r.eachFile());
     // This machine's kernel cannot install ESP, and corosync runs on the tunnelled
     // network: the responder ends' trap policies (auto=route) would catch the
     // cluster's own traffic and hold it for Child SAs that can never be installed,

@@ -18,9 +18,15 @@ export interface AgentRun {
 
 /** How Pacemaker calls the agent: a clean environment with OCF_* variables, in a node's namespace. */
 function agentCall(ns: string | undefined, action: string, params: Record<string, string>, extraEnv: Record<string, string>, agent: string) {
-  const env: Record<string, string> = { PATH: CLEAN_PATH, OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: 'tripleo-ipsec-test', ...extraEnv };
+  // One resource instance per tunnel, as Pacemaker names each resource its own.
+  const env: Record<string, string> = { PATH: CLEAN_PATH, OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: instanceFor(params), ...extraEnv };
   for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
   return { env, argv: ns ? ['ip', 'netns', 'exec', ns, agent, action] : [agent, action] };
+}
+
+/** The resource instance Pacemaker would run these parameters as. */
+export function instanceFor(params: Record<string, string>): string {
+  return params.tunnel && /^[A-Za-z0-9_.-]+$/.test(params.tunnel) ? `tripleo-ipsec-${params.tunnel}` : 'tripleo-ipsec-test';
 }
 
 function agentRun(code: number | null, stdout: string, stderr: string, startedAt: bigint): AgentRun {

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { generate, type GenerateResult } from '../../src/generate.js';
-import { writeTreeAtomically } from '../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../src/output/outputTree.js';
 import { checkEsp } from '../../src/libreswan/algparse.js';
 import { parsePlutoStatus, type PlutoStatus } from '../../src/libreswan/whackStatus.js';
 import { connNames, fileNames, nodePaths } from '../../src/model/names.js';
@@ -98,7 +98,7 @@ export class DataplaneOvercloud {
       checkAlgorithm: checkEsp,
       ...(this.opts.caCreate ? { caCreate: true } : {}),
     });
-    writeTreeAtomically(this.outDir, r.files);
+    writeOutputTreeSync(this.outDir, r.files);
     return r;
   }
 

@@ -182,4 +182,25 @@ describe('tripleo-ipsec heat-env', () => {
       expect(existsSync(dirname(out))).toBe(true);
     }
   });
+
+  it('a second run keeps the PSK the file already holds (never a silent re-key of the overcloud), and says so', () => {
+    const out = join(s.dir, 'kept.yaml');
+    expect(run(['heat-env', '--out', out]).code).toBe(0);
+    const first = (parse(readFileSync(out, 'utf8')) as Obj).parameter_defaults.IpsecVars.ipsec_psk;
+    const r = run(['heat-env', '--set', 'ipsec_policy=private-or-clear', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe(`wrote ${out} (mode 0600) keeping the ipsec_psk it had\n`);
+    const doc = (parse(readFileSync(out, 'utf8')) as Obj).parameter_defaults.IpsecVars;
+    expect(doc).toMatchObject({ ipsec_psk: first, ipsec_policy: 'private-or-clear' });
+  });
+
+  it("refuses to overwrite a file it did not write (the operator's own environment), which stays as it was", () => {
+    const mine = join(s.dir, 'mine.yaml');
+    const text = `parameter_defaults:\n  IpsecVars:\n    ipsec_psk: ${TEST_PSK}\n  NtpServer: pool.example\n`;
+    writeFileSync(mine, text);
+    const r = run(['heat-env', '-e', mine, '--set', 'ipsec_policy=private-or-clear', '--out', mine]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`tripleo-ipsec: ${mine} exists and was not written by tripleo-ipsec heat-env: name a new file (pass this one with -e to build on it); nothing was written\n`);
+    expect(readFileSync(mine, 'utf8')).toBe(text);
+  });
 });

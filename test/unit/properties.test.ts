@@ -5,12 +5,12 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError, RenderError, ValidationError } from '../../src/model/errors.js';
+import { EnvironmentError, InputError, ValidationError } from '../../src/model/errors.js';
 import { parseInventoryText } from '../../src/model/inventory.js';
 import { parseNetworkData } from '../../src/model/networkData.js';
-import { resolveIpsecVars } from '../../src/model/ipsecVars.js';
-import { parsePlutoStatus, StatusParseError } from '../../src/libreswan/whackStatus.js';
-import { CrmMonParseError, parseCrmMon } from '../../src/pacemaker/crmMon.js';
+import { mergeLayers, resolveIpsecVars } from '../../src/model/ipsecVars.js';
+import { parsePlutoStatus } from '../../src/libreswan/whackStatus.js';
+import { parseCrmMon } from '../../src/pacemaker/crmMon.js';
 import { renderConn, renderSecret } from '../../src/render/libreswan.js';
 import { generateFrom, small, TEST_PSK } from '../helpers/inputs.js';
 
@@ -71,7 +71,7 @@ describe('properties', () => {
           const out = renderConn({ name, kind: 'node-to-node', step: 1, auto: 'start', network: 'internal_api', options: [[key, value]] });
           return out.split('\n').every((l) => CONF_LINE.test(l));
         } catch (e) {
-          return e instanceof RenderError;
+          return e instanceof InputError;
         }
       }),
       { numRuns: 1000 },
@@ -81,7 +81,7 @@ describe('properties', () => {
         try {
           return SECRET_LINE.test(renderSecret({ ids: [a, b], psk }));
         } catch (e) {
-          return e instanceof RenderError;
+          return e instanceof InputError;
         }
       }),
       { numRuns: 1000 },
@@ -109,7 +109,7 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (raw) => {
         const problems: unknown[] = [];
-        const v = resolveIpsecVars([raw], problems as never);
+        const v = resolveIpsecVars(mergeLayers([raw]), problems as never);
         return problems.length > 0 || (typeof v.ipsec_algorithm === 'string' && Array.isArray(v.ipsec_skip_networks));
       }),
       { numRuns: 500 },
@@ -126,7 +126,7 @@ describe('properties', () => {
         try {
           expect(parsePlutoStatus(full.slice(0, n)), `${file} cut at ${n}`).toEqual(whole);
         } catch (e) {
-          if (!(e instanceof StatusParseError)) throw e;
+          if (!(e instanceof EnvironmentError)) throw e;
         }
       }
     }
@@ -137,7 +137,7 @@ describe('properties', () => {
           parsePlutoStatus(t);
           return false;
         } catch (e) {
-          return e instanceof StatusParseError;
+          return e instanceof EnvironmentError;
         }
       }),
       { numRuns: 1000 },
@@ -152,7 +152,7 @@ describe('properties', () => {
         try {
           expect(parseCrmMon(full.slice(0, n)), `${step} cut at ${n}`).toEqual(whole);
         } catch (e) {
-          if (!(e instanceof CrmMonParseError)) throw e;
+          if (!(e instanceof EnvironmentError)) throw e;
         }
       }
     }

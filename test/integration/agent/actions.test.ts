@@ -6,7 +6,7 @@ import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../../src/generate.js';
-import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import { Lab } from '../../helpers/netns.js';
 import { alive, plutoLog, startPluto, stopPluto, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
@@ -73,7 +73,7 @@ describe('ocf:tripleo:ipsec against real pluto', () => {
 
   beforeAll(() => {
     const opts = writeInputs(scratch.dir, { inventory, networkData });
-    writeTreeAtomically(opts.outDir, generate(opts).files);
+    writeOutputTreeSync(opts.outDir, generate(opts).files);
     Object.assign(addr, { [c0]: '192.0.2.10', [c1]: '192.0.2.11', [cmp]: '192.0.2.20' });
     for (const [i, h] of [c0, c1, cmp].entries()) {
       ns[h] = lab.addHost(`n${i}`);

@@ -4,15 +4,15 @@
 // code Pacemaker can act on and, when it fails, a reason; stop never fails
 // while the tunnel can be removed.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../../src/generate.js';
-import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import { Lab, sh } from '../../helpers/netns.js';
 import { alive, startPluto, stopPluto, whack, type Pluto } from '../../helpers/pluto.js';
-import { AGENT, CLEAN_PATH, runAgent } from '../../helpers/agent.js';
+import { AGENT, CLEAN_PATH, instanceFor, runAgent } from '../../helpers/agent.js';
 import { scratchDir, TEST_PSK } from '../../helpers/inputs.js';
 import { stringify } from 'yaml';
 
@@ -22,7 +22,7 @@ const VIPS = { internal_api: '192.0.2.100', storage: '198.51.100.100' } as const
 
 /** The agent run asynchronously, so faults can be injected while it works. */
 function agentAsync(ns: string, action: string, params: Record<string, string>, extra: Record<string, string> = {}) {
-  const env: Record<string, string> = { PATH: CLEAN_PATH, OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: 'fault-test', ...extra };
+  const env: Record<string, string> = { PATH: CLEAN_PATH, OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: instanceFor(params), ...extra };
   for (const [k, v] of Object.entries(params)) env[`OCF_RESKEY_${k}`] = v;
   const t0 = Date.now();
   return new Promise<{ code: number | null; reason?: string; ms: number }>((resolve) => {
@@ -60,7 +60,7 @@ describe('ocf:tripleo:ipsec under faults', () => {
     const env = join(s.dir, 'env.yaml');
     writeFileSync(env, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK } } }));
     const out = join(s.dir, 'out');
-    writeTreeAtomically(out, generate({ inventoryPath: join(SAMPLE, 'inventory.yaml'), networkDataPath: join(SAMPLE, 'network_data.yaml'), envPaths: [env], sets: [], outDir: out, hosts: [HOST] }).eachFile());
+    writeOutputTreeSync(out, generate({ inventoryPath: join(SAMPLE, 'inventory.yaml'), networkDataPath: join(SAMPLE, 'network_data.yaml'), envPaths: [env], sets: [], outDir: out, hosts: [HOST] }).eachFile());
     confdir = join(out, HOST, 'etc', 'ipsec.d');
     ns = lab.addHost('c0');
     lab.addAddress(ns, '192.0.2.10/24');
@@ -127,16 +127,31 @@ describe('ocf:tripleo:ipsec under faults', () => {
       for (let i = 0; i < 100 && !existsSync(hung); i++) await delay(20);
       // started for real first, so monitor and stop have something to ask the hung pluto about
       expect(runAgent(ns, 'start', params('internal_api')).code).toBe(0);
-      for (const action of ['monitor', 'start', 'stop']) {
+      for (const action of ['monitor', 'start']) {
         const r = await agentAsync(ns, action, params('internal_api', { ctlsocket: hung }), { OCF_RESKEY_CRM_meta_timeout: '3000', OCF_RESKEY_CRM_meta_interval: action === 'monitor' ? '10000' : '0' });
         expect(r.ms, action).toBeLessThan(3000);
         expect(r.code, action).toBe(1);
         expect(r.reason, action).toMatch(/did not answer within \d+ ms/);
       }
+      // stop stops what start recorded, on the pluto start talked to, whatever ctlsocket says now
+      const asked = await agentAsync(ns, 'stop', params('internal_api', { ctlsocket: hung }), { OCF_RESKEY_CRM_meta_timeout: '3000' });
+      expect(asked.ms).toBeLessThan(3000);
+      expect(asked.code).toBe(0);
+      expect(ends('internal_api')).toEqual([]);
+      // a stop whose recorded pluto hangs answers in time too, with its reason
+      expect(runAgent(ns, 'start', params('internal_api')).code).toBe(0);
+      const record = join(pluto.agentRun, `.started.${instanceFor(params('internal_api'))}.json`);
+      const real = readFileSync(record, 'utf8');
+      writeFileSync(record, real.replace(JSON.stringify(pluto.ctl), JSON.stringify(hung)));
+      const r = await agentAsync(ns, 'stop', params('internal_api'), { OCF_RESKEY_CRM_meta_timeout: '3000' });
+      expect(r.ms).toBeLessThan(3000);
+      expect(r.code).toBe(1);
+      expect(r.reason).toMatch(/did not answer within \d+ ms/);
+      writeFileSync(record, real);
     } finally {
       server.kill('SIGKILL');
     }
-    // the hung stop had unlinked before it hung; the real stop still deletes what start loaded
+    // the real stop still deletes what start loaded
     expect(runAgent(ns, 'stop', params('internal_api')).code).toBe(0);
     expect(ends('internal_api')).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync }
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../../src/generate.js';
-import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { Lab } from '../../helpers/netns.js';
 import { alive, startPluto, type Pluto } from '../../helpers/pluto.js';
 import { AGENT, runAgent } from '../../helpers/agent.js';
@@ -37,7 +37,7 @@ describe('OCF conformance of agents/ipsec', () => {
     writeFileSync(env, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK } } }));
     const out = join(scratch.dir, 'out');
     const r = generate({ inventoryPath: join(SAMPLE, 'inventory.yaml'), networkDataPath: join(SAMPLE, 'network_data.yaml'), envPaths: [env], sets: [], outDir: out, hosts: [HOLDER] });
-    writeTreeAtomically(out, r.files);
+    writeOutputTreeSync(out, r.files);
     confdir = join(out, HOLDER, 'etc', 'ipsec.d');
     ns = lab.addHost('c0');
     const node = r.overcloud.nodes.find((n) => n.name === HOLDER)!;

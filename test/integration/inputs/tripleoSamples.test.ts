@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { generate, type GenerateResult } from '../../../src/generate.js';
 import { checkconfigIpsecDir } from '../../../src/libreswan/checkconfig.js';
 import { normalizeInventory, effectiveVars, hostsOfGroup } from '../../../src/model/inventory.js';
-import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { scratchDir, writeInputs } from '../../helpers/inputs.js';
 
 const SAMPLES = join(__dirname, '..', '..', 'fixtures', 'tripleo-samples');
@@ -142,7 +142,7 @@ function generateIn(dir: string, inventory: unknown, networkData?: string, extra
 
 function checkconfigAll(r: GenerateResult, dir: string) {
   const out = join(dir, 'out');
-  writeTreeAtomically(out, r.eachFile());
+  writeOutputTreeSync(out, r.eachFile());
   for (const n of r.overcloud.nodes) {
     const c = checkconfigIpsecDir(join(out, n.name, 'etc', 'ipsec.d'));
     expect(c.output, n.name).toBe('');

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../../src/generate.js';
-import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { checkEsp } from '../../../src/libreswan/algparse.js';
 import { parsePlutoStatus, connsWithIkeSa, type PlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import { connNames } from '../../../src/model/names.js';
@@ -31,7 +31,7 @@ describe('generated sample overcloud against real pluto (6 nodes, 4 networks, on
     writeFileSync(env, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK } } }));
     const outDir = join(scratch.dir, 'out');
     r = generate({ inventoryPath: join(SAMPLE, 'inventory.yaml'), networkDataPath: join(SAMPLE, 'network_data.yaml'), envPaths: [env], sets: [], outDir, hosts: [], checkAlgorithm: checkEsp });
-    writeTreeAtomically(outDir, r.files);
+    writeOutputTreeSync(outDir, r.files);
     nodes = buildOvercloudLab(lab, r.overcloud, outDir, holder);
     startPlutos(lab, nodes, scratch.dir);
     // The real agent starts every VIP's ends on the holder; every other node only answers.

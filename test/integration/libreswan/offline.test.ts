@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { checkconfigIpsecDir } from '../../../src/libreswan/checkconfig.js';
 import { algparseEsp } from '../../../src/libreswan/algparse.js';
 import { checkEspBuiltin, lacksConfidentiality } from '../../../src/libreswan/algorithms.js';
@@ -24,7 +24,7 @@ describe('ipsec addconn --checkconfig accepts every generated host tree, silentl
       const { inventory, networkData } = small();
       const r = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: vars } } }, { sets: [] });
       const out = join(s.dir, label.replace(/\W+/g, '-'));
-      writeTreeAtomically(out, r.files);
+      writeOutputTreeSync(out, r.files);
       for (const n of r.overcloud.nodes) {
         const res = checkconfigIpsecDir(join(out, n.name, 'etc', 'ipsec.d'));
         expect(res, `${label}: ${n.name}`).toEqual({ ok: true, status: 0, output: '' });
@@ -34,7 +34,7 @@ describe('ipsec addconn --checkconfig accepts every generated host tree, silentl
 
   it('and the checker does catch a broken file (it can fail)', () => {
     const dir = join(s.dir, 'broken');
-    writeTreeAtomically(dir, [{ path: 'overcloud-x.conf', mode: 0o640, content: 'conn a\n\tauto=sometimes\n' }]);
+    writeOutputTreeSync(dir, [{ path: 'overcloud-x.conf', mode: 0o640, content: 'conn a\n\tauto=sometimes\n' }]);
     expect(checkconfigIpsecDir(dir).ok).toBe(false);
   });
 });

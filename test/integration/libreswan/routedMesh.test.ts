@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { generate, type GenerateResult } from '../../../src/generate.js';
-import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import { connNames } from '../../../src/model/names.js';
 import { Lab } from '../../helpers/netns.js';
@@ -45,7 +45,7 @@ describe('a routed overcloud: a leaf1 compute and leaf0 controllers, one network
     const opts = writeInputs(s.dir, { inventory: stringify(inventory), networkData });
     const out = opts.outDir;
     r = generate(opts);
-    writeTreeAtomically(out, r.files);
+    writeOutputTreeSync(out, r.files);
 
     // Two leaves, routed: br0 (leaf0) and br1 (leaf1), a router with a leg on each.
     lab.addBridge('br1');

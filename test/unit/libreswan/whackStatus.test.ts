@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connsWithIkeSa, parsePlutoStatus, StatusParseError } from '../../../src/libreswan/whackStatus.js';
+import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
+import { EnvironmentError } from '../../../src/model/errors.js';
 
 const sample = (f: string) => readFileSync(join(__dirname, '..', '..', 'fixtures', 'libreswan', f), 'utf8');
 
@@ -31,8 +32,8 @@ describe('parsePlutoStatus on real libreswan 4.10 output', () => {
 
   it('refuses truncated or foreign input with a clear error', () => {
     const full = sample('status-a-vip-up.txt');
-    expect(() => parsePlutoStatus(full.slice(0, full.indexOf('IKE SAs:')))).toThrow(StatusParseError);
+    expect(() => parsePlutoStatus(full.slice(0, full.indexOf('IKE SAs:')))).toThrow(EnvironmentError);
     expect(() => parsePlutoStatus('')).toThrow(/not the output of ipsec status, or truncated/);
-    expect(() => parsePlutoStatus('<html>')).toThrow(StatusParseError);
+    expect(() => parsePlutoStatus('<html>')).toThrow(EnvironmentError);
   });
 });

@@ -5,16 +5,11 @@ import {
   EnvironmentError,
   EXIT_CODES,
   InputError,
-  RenderError,
   TripleoIpsecError,
   UsageError,
   ValidationError,
-  oneLine,
 } from '../../../src/model/errors.js';
-import { PacemakerError } from '../../../src/pacemaker/cibUpdate.js';
-import { CibParseError } from '../../../src/pacemaker/cib.js';
-import { CrmMonParseError } from '../../../src/pacemaker/crmMon.js';
-import { StatusParseError } from '../../../src/libreswan/whackStatus.js';
+import { oneLine } from '../../../src/text/printable.js';
 import { handleError } from '../../../src/cli/handleError.js';
 
 function handled(e: unknown, debug = false) {
@@ -27,13 +22,8 @@ describe('error kinds', () => {
   const cases: [TripleoIpsecError, string, number][] = [
     [new InputError('x'), 'input', 2],
     [new UsageError('x'), 'input', 2],
-    [new RenderError('x'), 'input', 2],
     [new ValidationError([{ field: 'f', value: 'v', message: 'm' }]), 'validation', 2],
     [new EnvironmentError('x'), 'environment', 1],
-    [new PacemakerError('x'), 'environment', 1],
-    [new CibParseError('x'), 'environment', 1],
-    [new CrmMonParseError('x'), 'environment', 1],
-    [new StatusParseError('x'), 'environment', 1],
     [new TripleoIpsecError('x', { kind: 'bug' }), 'bug', 1],
   ];
   it.each(cases)('%s is kind %s, exit %i, and the handler returns that code', (e, kind, code) => {
@@ -47,8 +37,8 @@ describe('error kinds', () => {
 
   it('names each class (stacks say which) and keeps the cause', () => {
     const cause = new Error('ENOENT');
-    const e = new PacemakerError('pcs failed', { cause });
-    expect(e.name).toBe('PacemakerError');
+    const e = new EnvironmentError('pcs failed', { cause });
+    expect(e.name).toBe('EnvironmentError');
     expect(e.cause).toBe(cause);
     expect(new InputError('x', { cause }).cause).toBe(cause);
   });
@@ -69,7 +59,7 @@ describe('error kinds', () => {
 
 describe('handleError', () => {
   it('prints an expected failure as one line with the tripleo-ipsec: prefix, no stack', () => {
-    const r = handled(new PacemakerError('VIP resource ip-192.0.2.5 (internal_api) does not exist: create the VIPs first'));
+    const r = handled(new EnvironmentError('VIP resource ip-192.0.2.5 (internal_api) does not exist: create the VIPs first'));
     expect(r.lines).toEqual(['tripleo-ipsec: VIP resource ip-192.0.2.5 (internal_api) does not exist: create the VIPs first']);
     expect(r.code).toBe(1);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError, type Problem } from '../../../src/model/errors.js';
+import { ValidationError } from '../../../src/model/errors.js';
+import type { Problem } from '../../../src/model/problems.js';
 import { generateFrom, small, TEST_PSK } from '../../helpers/inputs.js';
 
 type Inv = Record<string, { hosts?: Record<string, Record<string, unknown>>; vars?: Record<string, unknown> }>;

@@ -58,7 +58,7 @@ describe('generate summary table', () => {
   it(`lines up with a ${LONG.length}-character host name`, () => {
     const g = generateFrom(small());
     const r = { ...g, hosts: g.hosts.map((h, i) => (i === 0 ? { ...h, host: LONG } : h)) };
-    const out = generateSummary(r, '/out', 'builtin', { files: 1, bytes: 2 }).split('\n');
+    const out = generateSummary(r, '/out', { files: 1, bytes: 2, changed: 1, removed: 0 }).split('\n');
     const h = out.findIndex((l) => l.trim().startsWith('host '));
     const words = ['host', 'role', 'node-to-node', 'vip-tunnels', 'as-vip-holder', 'files'];
     expect(out[h].trim().split(/ {2,}/)).toEqual(words);

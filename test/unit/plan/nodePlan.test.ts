@@ -7,18 +7,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNodeTree } from '../../../src/apply/nodeTree.js';
 import { nodePaths } from '../../../src/model/names.js';
-import { writeTreeAtomically } from '../../../src/output/atomicTree.js';
+import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { parseNodePlan, serializeNodePlan, sha256, type NodePlan } from '../../../src/plan/nodePlan.js';
 import { generateFrom, small, TEST_PSK } from '../../helpers/inputs.js';
 
 describe('node plan', () => {
   const { inventory, networkData } = small();
   const r = generateFrom({ inventory, networkData });
-  const planOf = (host: string): NodePlan => parseNodePlan(r.hostFiles(host).find((f) => f.path === nodePaths.nodePlan)!.content, host);
+  const planOf = (host: string): NodePlan => parseNodePlan(r.hostTree(host).files.find((f) => f.path === nodePaths.nodePlan)!.content, host);
 
   it("lists every other file of the host's tree with its mode, step and digest", () => {
     for (const node of r.nodes) {
-      const files = r.hostFiles(node.name).filter((f) => f.path !== nodePaths.nodePlan);
+      const files = r.hostTree(node.name).files.filter((f) => f.path !== nodePaths.nodePlan);
       const p = planOf(node.name);
       expect(p.host).toBe(node.name);
       expect(p.files.map((f) => f.path)).toEqual(files.map((f) => f.path));
@@ -41,17 +41,21 @@ describe('node plan', () => {
     for (const c of p.conns) expect(paths.has(c.file)).toBe(true);
   });
 
-  it('gives both ends of a tunnel the same key digest, and different tunnels different ones', () => {
+  it('identifies each key per host and conn: no value shared between nodes (no fingerprint of a key to test guesses against), stable from run to run', () => {
     const a = planOf('overcloud-controller-0').conns.find((c) => c.name === 'overcloud-internal_api-to-overcloud-novacompute-0')!;
     const b = planOf('overcloud-novacompute-0').conns.find((c) => c.name === 'overcloud-internal_api-to-overcloud-controller-0')!;
     expect(a.key).toMatch(/^[0-9a-f]{16}$/);
-    expect(a.key).toBe(b.key);
-    const all = planOf('overcloud-controller-0').conns.filter((c) => c.kind === 'node-to-node').map((c) => c.key);
-    expect(new Set(all).size).toBe(all.length);
-    // The holder's end towards a peer uses the key of that peer's VIP end.
-    const holder = planOf('overcloud-controller-0').conns.find((c) => c.name === 'overcloud-internal_api-vip-tunnel-to-overcloud-novacompute-0')!;
-    const end = planOf('overcloud-novacompute-0').conns.find((c) => c.name === 'overcloud-internal_api-vip-tunnel')!;
-    expect(holder.key).toBe(end.key);
+    expect(b.key).toMatch(/^[0-9a-f]{16}$/);
+    expect(a.key).not.toBe(b.key);
+    const every = r.nodes.flatMap((n) => planOf(n.name).conns.map((c) => c.key)).filter(Boolean);
+    expect(new Set(every).size).toBe(every.length);
+    const again = generateFrom(small());
+    const nodePlanOf = (host: string) => parseNodePlan(again.hostTree(host).files.find((f) => f.path === nodePaths.nodePlan)!.content, host);
+    expect(nodePlanOf('overcloud-controller-0').conns.map((c) => c.key)).toEqual(planOf('overcloud-controller-0').conns.map((c) => c.key));
+  });
+
+  it('is readable by root only: its digests of the secrets files would let anyone test guesses of the PSK', () => {
+    for (const node of r.nodes) expect(r.hostTree(node.name).files.find((f) => f.path === nodePaths.nodePlan)!.mode).toBe(0o600);
   });
 
   it('round-trips through its compact file form', () => {
@@ -63,9 +67,9 @@ describe('node plan', () => {
 
   it('holds no secret: neither the master key nor any key of the host', () => {
     for (const node of r.nodes) {
-      const text = r.hostFiles(node.name).find((f) => f.path === nodePaths.nodePlan)!.content;
+      const text = r.hostTree(node.name).files.find((f) => f.path === nodePaths.nodePlan)!.content;
       expect(text).not.toContain(TEST_PSK);
-      const secrets = r.hostFiles(node.name).filter((f) => f.path.endsWith('.secrets'));
+      const secrets = r.hostTree(node.name).files.filter((f) => f.path.endsWith('.secrets'));
       const keys = secrets.flatMap((f) => [...f.content.matchAll(/PSK "([^"]+)"/g)].map((m) => m[1]));
       expect(keys.length).toBeGreaterThan(0);
       for (const k of keys) expect(text).not.toContain(k);
@@ -100,12 +104,12 @@ describe('node plan', () => {
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const host = 'overcloud-novacompute-0';
     const tree = join(dir, host);
-    writeTreeAtomically(tree, r.hostFiles(host));
+    writeOutputTreeSync(tree, r.hostTree(host).files);
 
     it('gives back the same files, modes and plan', () => {
       const t = readNodeTree(tree, host);
       expect(t.nodePlan).toEqual(planOf(host));
-      const want = r.hostFiles(host);
+      const want = r.hostTree(host).files;
       expect(t.files.map((f) => [f.path, f.mode, (f.bytes ?? Buffer.from(f.content)).toString('base64')]).sort()).toEqual(
         want.map((f) => [f.path, f.mode, (f.bytes ?? Buffer.from(f.content)).toString('base64')]).sort(),
       );
@@ -113,7 +117,7 @@ describe('node plan', () => {
 
     it('refuses the tree of another host, a missing file and an edited one', () => {
       expect(() => readNodeTree(tree, 'overcloud-controller-0')).toThrow(`host="${host}": the tree of another host than --host overcloud-controller-0`);
-      expect(() => readNodeTree(join(dir, 'nothing'), host)).toThrow(/no var\/lib\/tripleo-ipsec\/node-plan.json in it/);
+      expect(() => readNodeTree(join(dir, 'nothing'), host)).toThrow(/no readable var\/lib\/tripleo-ipsec\/node-plan.json in it/);
       const secrets = join(tree, 'etc/ipsec.d/overcloud-internal_api.secrets');
       writeFileSync(secrets, 'edited\n');
       expect(() => readNodeTree(tree, host)).toThrow(`${secrets}: its content is not what var/lib/tripleo-ipsec/node-plan.json lists (sha256 differs)`);

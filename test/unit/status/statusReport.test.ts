@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CrmMonParseError, parseCrmMon } from '../../../src/pacemaker/crmMon.js';
+import { parseCrmMon } from '../../../src/pacemaker/crmMon.js';
+import { EnvironmentError } from '../../../src/model/errors.js';
 import { parsePlutoStatus, type PlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import { buildStatus } from '../../../src/status/statusReport.js';
 import { planPacemaker } from '../../../src/plan/pacemaker.js';
@@ -51,7 +52,7 @@ describe('parseCrmMon (Pacemaker 2.1 output)', () => {
 
   it('refuses truncated, foreign and arbitrary input with a clear error, never anything else (fast-check, 1,000 cases)', () => {
     const full = read('initial', 'crm_mon.xml');
-    expect(() => parseCrmMon(full.slice(0, full.indexOf('<nodes>')))).toThrow(CrmMonParseError);
+    expect(() => parseCrmMon(full.slice(0, full.indexOf('<nodes>')))).toThrow(EnvironmentError);
     expect(() => parseCrmMon('<html/>')).toThrow(/no <pacemaker-result>/);
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.nat(full.length).map((n) => full.slice(0, n))), (text) => {
@@ -59,7 +60,7 @@ describe('parseCrmMon (Pacemaker 2.1 output)', () => {
           const m = parseCrmMon(text);
           return Array.isArray(m.nodes) && Array.isArray(m.resources);
         } catch (e) {
-          return e instanceof CrmMonParseError;
+          return e instanceof EnvironmentError;
         }
       }),
       { numRuns: 1000 },
