@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { nodePaths, RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
 import type { Change, Decision } from './decide.js';
 import type { NodeEnv, NodePluto } from './nodeEnv.js';
-import type { PlutoChange } from './reconcile.js';
+import { WHACK_RC } from '../libreswan/whack.js';
 import { reauthenticate } from './rotation.js';
 
 export interface ApplyReport {
@@ -28,18 +28,35 @@ const TEMPORARY_PLACES: [string, (name: string) => boolean][] = [
   [nodePaths.stateDir, () => true],
 ];
 
-function runPlutoChange(pluto: NodePluto, root: string, c: PlutoChange): Promise<string> {
+const VERB = { add: 'add', replace: 'replace', initiate: 'up', route: 'route', delete: 'delete' } as const;
+
+/** One line per conn for the few a repair touches; one line per batch for a node's hundreds. */
+function reported(op: keyof typeof VERB, names: string[], how: string): string[] {
+  if (names.length <= 20) return names.map((n) => `${VERB[op]} ${n}`);
+  return [`${VERB[op]} ${names.length} conns ${how}`];
+}
+
+async function runPlutoBatch(pluto: NodePluto, root: string, c: Extract<Change, { do: 'pluto' }>): Promise<string[]> {
   switch (c.op) {
-    case 'add':
-      return pluto.add(join(root, c.file), c.name);
     case 'replace':
-      return pluto.replace(join(root, c.file), c.name);
+      // Deleted first: their SAs go with them, and the new definition is what authenticates.
+      await pluto.eachConn('delete', ['--delete'], c.names, [WHACK_RC.NO_CONNECTION]);
+      await pluto.addMany(join(root, c.file), c.names);
+      return reported('replace', c.names, `from ${c.file}`);
+    case 'add':
+      await pluto.addMany(join(root, c.file), c.names);
+      return reported('add', c.names, `from ${c.file}`);
     case 'initiate':
-      return pluto.initiate(c.name);
+      if (c.alias) await pluto.alias('up', c.alias, ['--initiate', '--asynchronous']);
+      else await pluto.eachConn('up', ['--initiate', '--asynchronous'], c.names);
+      return reported('initiate', c.names, c.alias ? `(connalias ${c.alias})` : '');
     case 'route':
-      return pluto.route(c.name);
+      if (c.alias) await pluto.alias('route', c.alias, ['--route']);
+      else await pluto.eachConn('route', ['--route'], c.names);
+      return reported('route', c.names, c.alias ? `(connalias ${c.alias})` : '');
     case 'delete':
-      return pluto.delete(c.name);
+      await pluto.eachConn('delete', ['--delete'], c.names, [WHACK_RC.NO_CONNECTION]);
+      return reported('delete', c.names, '');
   }
 }
 
@@ -75,7 +92,7 @@ async function carryOutOne(c: Change, env: NodeEnv, report: ApplyReport): Promis
       if (pluto) report.pluto.push(await pluto.rereadSecrets());
       return;
     case 'pluto':
-      if (pluto) report.pluto.push(await runPlutoChange(pluto, files.root, c.change));
+      if (pluto) report.pluto.push(...(await runPlutoBatch(pluto, files.root, c)));
       return;
     case 'listen-if-unoriented': {
       if (!pluto) return;

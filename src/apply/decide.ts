@@ -23,7 +23,10 @@ export type Change =
   | { do: 'restore'; path: string; text: string; mode: number }
   | { do: 'make-run-dir' }
   | { do: 'reread-secrets' }
-  | { do: 'pluto'; change: PlutoChange }
+  /** pluto changes, each batch one call (or one shell) however many conns: see act.ts. */
+  | { do: 'pluto'; op: 'add' | 'replace'; file: string; names: string[] }
+  | { do: 'pluto'; op: 'initiate' | 'route'; names: string[]; alias?: string }
+  | { do: 'pluto'; op: 'delete'; names: string[] }
   /** After loads: make pluto listen when one of these conns found no local address (an address newer than pluto). */
   | { do: 'listen-if-unoriented'; conns: string[] }
   /** A rotated key: each tunnel this node initiates authenticates again, one at a time. */
@@ -133,9 +136,9 @@ export function decideApply(d: Desired, obs: Observation, o: ApplyChoices): Deci
     // Loads first; then, only if a loaded conn found no local address, a listen (it reloads every
     // secret, which with certificates can kill a pluto signing an IKE_AUTH: docs/FACTS.md).
     const loads = pc.filter((c) => c.op === 'add' || c.op === 'replace');
-    for (const c of loads) changes.push({ do: 'pluto', change: c });
+    changes.push(...plutoBatches(loads, planned, o.steps));
     if (loads.length) changes.push({ do: 'listen-if-unoriented', conns: loads.map((c) => c.name) });
-    for (const c of pc.filter((x) => !loads.includes(x))) changes.push({ do: 'pluto', change: c });
+    changes.push(...plutoBatches(pc.filter((x) => !loads.includes(x)), planned, o.steps));
     // What pluto holds after the changes follows from them: no second status query.
     const loadedNow = new Set([...obs.pluto.conns.keys(), ...loads.map((c) => c.name)]);
     for (const c of pc) if (c.op === 'delete') loadedNow.delete(c.name);
@@ -193,6 +196,38 @@ export function decideApply(d: Desired, obs: Observation, o: ApplyChoices): Deci
 }
 
 /**
+ * pluto's changes in batches, in the order each kind first appears: adds and
+ * replaces by file (one addconn each), initiates and routes by alias when
+ * they cover every planned conn of the alias (one whack: a first deploy, a
+ * node whose pluto lost everything), else by name. A 5 x 500 conn node costs
+ * a handful of calls, not one process per conn.
+ */
+function plutoBatches(pc: PlutoChange[], planned: WantedConn[], steps: DeployStep[]): Change[] {
+  const out: Change[] = [];
+  const batches = new Map<string, Change & { do: 'pluto' }>();
+  const ofAlias = new Map<string, Set<string>>();
+  for (const w of planned) if (w.alias && steps.includes(w.step)) ofAlias.set(`${w.auto} ${w.alias}`, (ofAlias.get(`${w.auto} ${w.alias}`) ?? new Set()).add(w.name));
+  const aliasOf = new Map(planned.map((w) => [w.name, w.alias]));
+  for (const c of pc) {
+    const key = c.op === 'add' || c.op === 'replace' ? `${c.op} ${c.file}` : c.op === 'delete' ? 'delete' : `${c.op} ${aliasOf.get(c.name) ?? ''}`;
+    let b = batches.get(key);
+    if (!b) {
+      b = c.op === 'add' || c.op === 'replace' ? { do: 'pluto', op: c.op, file: c.file, names: [] } : c.op === 'delete' ? { do: 'pluto', op: 'delete', names: [] } : { do: 'pluto', op: c.op, names: [] };
+      batches.set(key, b);
+      out.push(b);
+    }
+    b.names.push(c.name);
+  }
+  for (const b of out) {
+    if (b.do !== 'pluto' || (b.op !== 'initiate' && b.op !== 'route')) continue;
+    const alias = aliasOf.get(b.names[0]);
+    const all = alias ? ofAlias.get(`${b.op === 'initiate' ? 'start' : 'route'} ${alias}`) : undefined;
+    if (alias && all && all.size === b.names.length && b.names.every((n) => all.has(n))) (b as { alias?: string }).alias = alias;
+  }
+  return out;
+}
+
+/**
  * Everything an apply made, removed: from the manifest, complete or a journal
  * an interrupted run left. `installedPlan`: the Pacemaker plan this node
  * applied (from its installed node plan).
@@ -202,7 +237,8 @@ export function decideUninstall(obs: Observation, o: { live: boolean; pacemaker:
   if (!m) return undefined;
   const changes: Change[] = [];
   if (obs.pluto) {
-    for (const name of [...obs.pluto.conns.keys()].filter((n) => isOurConn(n, m.conns)).sort()) changes.push({ do: 'pluto', change: { op: 'delete', name } });
+    const ours = [...obs.pluto.conns.keys()].filter((n) => isOurConn(n, m.conns)).sort();
+    if (ours.length) changes.push({ do: 'pluto', op: 'delete', names: ours });
   }
   for (const p of Object.keys(m.files)) if (obs.files.get(p) !== undefined) changes.push({ do: 'remove', path: p });
   for (const [path, created, state] of [[nodePaths.ipsecConf, m.createdConf, obs.conf], [nodePaths.ipsecSecrets, m.createdSecrets, obs.secrets]] as const) {

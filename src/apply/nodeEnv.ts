@@ -41,7 +41,7 @@ export interface NodeFiles {
 }
 
 /** The pluto operations apply uses (src/libreswan/plutoClient.ts). */
-export type NodePluto = Pick<PlutoClient, 'status' | 'add' | 'replace' | 'initiate' | 'route' | 'delete' | 'deleteState' | 'rereadSecrets' | 'listen'>;
+export type NodePluto = Pick<PlutoClient, 'status' | 'addMany' | 'eachConn' | 'alias' | 'deleteState' | 'rereadSecrets' | 'listen'>;
 
 export interface NodeEnv {
   /** false: an image being built under a root (files only). */

@@ -35,8 +35,16 @@ export function readPlan(path: string): PacemakerPlan {
     vips.push({ name, address: address.text, vipResource, peers });
   }
   const expected = pacemakerPlanFor(vips);
-  // Plans of earlier versions have neither retired nor vipPeers.
-  const given: PacemakerPlan = { ...(raw as PacemakerPlan), retired: raw.retired ?? expected.retired, vipPeers: raw.vipPeers ?? expected.vipPeers };
+  // Without vipPeers, the number of peers the start timeout was derived from is not known: a sane one is taken as given.
+  if (raw.vipPeers === undefined) {
+    raw.resources.forEach((r, i) => {
+      const t = (r as { startTimeout?: unknown }).startTimeout;
+      if (expected.resources[i] && Number.isInteger(t) && (t as number) >= 30 && (t as number) <= 3600) expected.resources[i].startTimeout = t as number;
+    });
+  }
+  // Plans of earlier versions have neither retired nor vipPeers, nor a start timeout or meta attributes.
+  const resources = (raw.resources as Partial<PacemakerPlan['resources'][number]>[]).map((r, i) => ({ ...r, startTimeout: r.startTimeout ?? expected.resources[i]?.startTimeout, meta: r.meta ?? expected.resources[i]?.meta }));
+  const given: PacemakerPlan = { ...(raw as PacemakerPlan), resources: resources as PacemakerPlan['resources'], retired: raw.retired ?? expected.retired, vipPeers: raw.vipPeers ?? expected.vipPeers };
   for (const key of ['resources', 'constraints', 'retired', 'vipPeers'] as const) {
     if (!isDeepStrictEqual(given[key], expected[key])) throw bad(`its ${key} are not what its VIPs give (edited by hand?): generate it again`);
   }

@@ -6,11 +6,13 @@
 import { existsSync } from 'node:fs';
 import { EnvironmentError } from '../model/errors.js';
 import { commandFailed, runCommand, type Command, type CommandResult } from '../system/command.js';
+import { oneLine } from '../text/printable.js';
 import { ADDCONN, WHACK, WHACK_RC } from './whack.js';
 import { parsePlutoStatus, type PlutoStatus } from './whackStatus.js';
 
 const QUERY_MS = 30_000;
 const CHANGE_MS = 60_000;
+const ADD_CHUNK = 400;
 
 export class PlutoClient {
   constructor(readonly ctlsocket: string) {}
@@ -53,6 +55,34 @@ export class PlutoClient {
     await this.change(this.whack(`delete ${name}`, ['--name', name, '--delete']), [WHACK_RC.NO_CONNECTION]);
     await this.add(file, name);
     return `replace ${name}`;
+  }
+
+  /** Load many conns of one file: one addconn per 400 names (an argv of a few dozen KiB). A loaded conn is replaced by it. */
+  async addMany(file: string, names: string[]): Promise<void> {
+    for (let i = 0; i < names.length; i += ADD_CHUNK) {
+      const chunk = names.slice(i, i + ADD_CHUNK);
+      await this.call({ what: `add ${chunk.length} conn(s) from ${file}`, argv: [ADDCONN, '--ctlsocket', this.ctlsocket, '--config', file, ...chunk], timeoutMs: CHANGE_MS + chunk.length * 50 });
+    }
+  }
+
+  /**
+   * One whack per name, run one after another from one shell (a process
+   * start each, not a Node child each): for the few conns a repair touches.
+   * `allowed`: exit codes that are answers (21: no such conn, for delete).
+   */
+  async eachConn(what: string, args: string[], names: string[], allowed: number[] = []): Promise<void> {
+    if (!names.length) return;
+    const script = 'w=$1; s=$2; n=$3; shift 3; set -f; for c in "$@"; do "$w" --ctlsocket "$s" --name "$c" $n >/dev/null 2>&1; rc=$?; case " 0 $ALLOWED " in *" $rc "*) ;; *) echo "$c: exit $rc"; esac; done';
+    const r = await runCommand({ what: `${what} ${names.length} conn(s)`, argv: ['sh', '-c', script, what, WHACK, this.ctlsocket, args.join(' '), ...names], timeoutMs: CHANGE_MS + names.length * 100, env: { ALLOWED: allowed.join(' ') } });
+    if (r.exitCode !== 0 || r.stdout.trim()) {
+      if (/exit 33\b/.test(r.stdout)) throw new EnvironmentError(`${what}: no pluto answers on ${this.ctlsocket}`);
+      throw new EnvironmentError(`${what} failed for ${oneLine(r.stdout || r.stderr)}`);
+    }
+  }
+
+  /** One whack for every conn that carries `alias`. */
+  alias(what: string, alias: string, args: string[]): Promise<string> {
+    return this.change(this.whack(`${what} ${alias}`, ['--name', alias, ...args]));
   }
 
   /** Start negotiating without waiting for the peer (a synchronous --up can block 64 s). */

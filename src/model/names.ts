@@ -26,6 +26,12 @@ export const connNames = {
    * (host names have none).
    */
   vipHolderAlias: (vipTunnel: string) => `${vipTunnel}.ends`,
+  /**
+   * The alias of a network's node-to-node conns this node initiates
+   * (auto=start) or answers (auto=route): one whack starts or routes all of
+   * them, when apply has just loaded all of them (a first deploy, a boot).
+   */
+  meshAlias: (network: string, auto: 'start' | 'route') => `overcloud-${network}.${auto === 'start' ? 'initiated' : 'answered'}`,
   opportunistic: (network: string, policy: string) => `overcloud-${policy}-${network}`,
   /** ipsec_clear_hosts inside a network's subnet: a passthrough group beside the opportunistic one. */
   clear: (network: string) => `overcloud-clear-${network}`,

@@ -7,6 +7,9 @@ export interface CibPrimitive {
   id: string;
   agent: string;
   params: Record<string, string>;
+  meta: Record<string, string>;
+  /** Operation timeouts by operation name (the first of each name), as written ("30s"). */
+  opTimeouts: Record<string, string>;
   /** id of the clone holding it, if any */
   clone?: string;
 }
@@ -24,7 +27,7 @@ export interface CibView {
   ids: Set<string>;
 }
 
-const ARRAYS = new Set(['primitive', 'clone', 'group', 'nvpair', 'instance_attributes', 'rsc_colocation', 'rsc_order', 'rsc_location', 'op', 'node', 'resource', 'failure']);
+const ARRAYS = new Set(['primitive', 'clone', 'group', 'nvpair', 'instance_attributes', 'meta_attributes', 'rsc_colocation', 'rsc_order', 'rsc_location', 'op', 'node', 'resource', 'failure']);
 
 export function xmlParser(): XMLParser {
   return new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ARRAYS.has(name) });
@@ -46,7 +49,11 @@ function collectIds(node: unknown, ids: Set<string>) {
 function primitiveOf(p: Obj, clone?: string): CibPrimitive {
   const params: Record<string, string> = {};
   for (const ia of arr(p.instance_attributes)) for (const nv of arr(ia.nvpair)) params[String(nv.name)] = String(nv.value ?? '');
-  return { id: String(p.id), agent: `${p.class}:${p.provider ? `${p.provider}:` : ''}${p.type}`, params, clone };
+  const meta: Record<string, string> = {};
+  for (const ma of arr(p.meta_attributes)) for (const nv of arr(ma.nvpair)) meta[String(nv.name)] = String(nv.value ?? '');
+  const opTimeouts: Record<string, string> = {};
+  for (const op of arr((p.operations as Obj | undefined)?.op)) if (op.timeout !== undefined && !(String(op.name) in opTimeouts)) opTimeouts[String(op.name)] = String(op.timeout);
+  return { id: String(p.id), agent: `${p.class}:${p.provider ? `${p.provider}:` : ''}${p.type}`, params, meta, opTimeouts, clone };
 }
 
 

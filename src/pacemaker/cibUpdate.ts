@@ -98,6 +98,15 @@ export async function applyPlan(plan: PacemakerPlan, opts: ApplyOptions = {}): P
         changes.push(`update ${r.id}: ${update.join(' ')}`);
         if (!opts.dryRun) await pcs(cib, ['resource', 'update', r.id, ...update]);
       }
+      const meta = Object.entries(r.meta).filter(([k, v]) => h.meta[k] !== v).map(([k, v]) => `${k}=${v}`);
+      if (meta.length) {
+        changes.push(`update ${r.id}: meta ${meta.join(' ')}`);
+        if (!opts.dryRun) await pcs(cib, ['resource', 'meta', r.id, ...meta]);
+      }
+      if (h.opTimeouts.start !== `${r.startTimeout}s`) {
+        changes.push(`update ${r.id}: op start timeout=${r.startTimeout}s`);
+        if (!opts.dryRun) await pcs(cib, ['resource', 'update', r.id, 'op', 'start', `timeout=${r.startTimeout}s`]);
+      }
     }
     for (const c of plan.constraints) {
       if (constraintMatches(c, have)) continue;

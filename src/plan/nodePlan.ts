@@ -37,8 +37,10 @@ export interface NodePlanConn {
   agentOnly: boolean;
   /** Digest of its definition: a change means a replace. */
   digest: string;
-  /** Digest of its pre-shared key (none with certificates): a change means a re-authentication. */
+  /** Identifier of its pre-shared key (none with certificates): a change means a re-authentication. */
   key?: string;
+  /** Its connalias: one whack acts on every conn that carries it. */
+  alias?: string;
 }
 
 export interface NodePlan {
@@ -53,9 +55,18 @@ export interface NodePlan {
   pacemaker?: { hosts: string[]; plan: PacemakerPlan };
 }
 
-/** What identifies a conn's definition (its comment aside). */
+/**
+ * What identifies a conn's definition: its options and auto=, not its
+ * comment nor its connalias (a label for whack, not for a negotiation: a new
+ * alias never makes apply replace a running tunnel).
+ */
 export function connDigest(c: Conn): string {
-  return createHash('sha256').update(JSON.stringify([c.options, c.auto])).digest('hex').slice(0, 32);
+  return createHash('sha256').update(JSON.stringify([c.options.filter(([k]) => k !== 'connalias'), c.auto])).digest('hex').slice(0, 32);
+}
+
+/** A conn's connalias, if it has one. */
+export function connAlias(c: Conn): string | undefined {
+  return c.options.find(([k]) => k === 'connalias')?.[1];
 }
 
 /**
@@ -114,6 +125,7 @@ export function buildNodePlan(i: NodePlanInputs): NodePlan {
           agentOnly: f.agentOnly === true,
           digest: connDigest(c),
           ...(key ? { key: keyId(key.psk, i.plan.node.name, c.name) } : {}),
+          ...(connAlias(c) ? { alias: connAlias(c) } : {}),
         };
       }),
     ),
@@ -129,10 +141,16 @@ export function buildNodePlan(i: NodePlanInputs): NodePlan {
  * overcloud half as large as all its conf files.
  */
 export function serializeNodePlan(p: NodePlan): string {
-  const groups: { file: string; step: DeployStep; agentOnly: boolean; conns: (string | null)[][] }[] = [];
+  // A file's conns share their aliases, one per auto=: kept once per file, by auto.
+  const groups: { file: string; step: DeployStep; agentOnly: boolean; aliases?: Record<string, string>; conns: (string | null)[][] }[] = [];
   for (const c of p.conns) {
     let g = groups[groups.length - 1];
     if (!g || g.file !== c.file || g.step !== c.step || g.agentOnly !== c.agentOnly) groups.push((g = { file: c.file, step: c.step, agentOnly: c.agentOnly, conns: [] }));
+    if (c.alias) {
+      g.aliases ??= {};
+      if (g.aliases[c.auto] !== undefined && g.aliases[c.auto] !== c.alias) throw new Error(`bug: two aliases for auto=${c.auto} in ${c.file}`);
+      g.aliases[c.auto] = c.alias;
+    }
     g.conns.push([c.name, c.kind, c.auto, c.digest, c.key ?? null]);
   }
   const { conns: _flat, ...rest } = p;
@@ -175,12 +193,15 @@ export function parseNodePlan(text: string, where: string): NodePlan {
   const conns: NodePlanConn[] = [];
   const at: string[] = [];
   (groups as unknown[]).forEach((g, gi) => {
-    const grp = g as { file?: unknown; step?: unknown; agentOnly?: unknown; conns?: unknown } | null;
+    const grp = g as { file?: unknown; step?: unknown; agentOnly?: unknown; aliases?: unknown; conns?: unknown } | null;
     if (!grp || typeof grp !== 'object' || !Array.isArray(grp.conns)) return bad(`connFiles[${gi}]`, g, 'not a file with its conns');
+    const aliases = (grp.aliases ?? {}) as Record<string, unknown>;
+    if (typeof aliases !== 'object' || Array.isArray(aliases) || !Object.entries(aliases).every(([a, v]) => AUTOS.includes(a) && typeof v === 'string' && CONN_NAME.test(v))) bad(`connFiles[${gi}].aliases`, grp.aliases, 'not a mapping of auto= to a conn alias');
     for (const [ci, row] of (grp.conns as unknown[]).entries()) {
       if (!Array.isArray(row) || row.length !== 5) bad(`connFiles[${gi}].conns[${ci}]`, row, 'not [name, kind, auto, digest, key]');
       const [name, kind, auto, digest, key] = row as unknown[];
-      conns.push({ name, kind, step: grp.step, auto, file: grp.file, agentOnly: grp.agentOnly, digest, ...(key === null ? {} : { key }) } as NodePlanConn);
+      const alias = aliases[auto as string];
+      conns.push({ name, kind, step: grp.step, auto, file: grp.file, agentOnly: grp.agentOnly, digest, ...(key === null ? {} : { key }), ...(alias ? { alias } : {}) } as NodePlanConn);
       at.push(`connFiles[${gi}].conns[${ci}]`);
     }
   });

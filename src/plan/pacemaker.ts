@@ -16,6 +16,10 @@ export interface PcmkResource {
   params: Record<string, string>;
   /** monitor interval in seconds */
   monitorInterval: number;
+  /** The start operation's timeout, in seconds (startTimeoutFor). */
+  startTimeout: number;
+  /** Meta attributes: failure-timeout, so a start that failed is retried without an operator. */
+  meta: Record<string, string>;
   clone: boolean;
 }
 
@@ -36,6 +40,27 @@ export interface PacemakerPlan {
 
 export const AGENT = 'ocf:tripleo:ipsec';
 export const MONITOR_INTERVAL_S = 10;
+
+/**
+ * After a failed start (pluto busy or hung past the timeout), Pacemaker
+ * bans the resource from the node, and since it is colocated with its VIP
+ * it stays stopped while the VIP runs: with ipsec_policy private, every
+ * peer's traffic to the VIP is then dropped. failure-timeout expires that
+ * failure, and Pacemaker (2.0.3 and later schedules the recheck itself)
+ * starts it again, without an operator.
+ */
+export const FAILURE_TIMEOUT = '60s';
+
+/**
+ * The start's timeout for a VIP with `peers` peers: the agent's start is
+ * three round trips to pluto and one addconn of every end (2.4 ms an end
+ * here, at 500 peers), so 30 s (a pluto busy with its own start-up answered
+ * a round trip in 7-15 s in the data-plane guest) and 40 ms a peer, more
+ * than ten times what an end costs here: 50 s at 500 peers, 70 s at 1,000.
+ */
+export function startTimeoutFor(peers: number): number {
+  return 30 + Math.ceil((peers * 40) / 1000);
+}
 
 export function cloneId(resourceId: string): string {
   return `${resourceId}-clone`;
@@ -78,6 +103,9 @@ export function pacemakerPlanFor(vips: PlannedVip[]): PacemakerPlan {
       agent: AGENT,
       params: { tunnel: connNames.vipTunnel(v.name), vip: v.address },
       monitorInterval: MONITOR_INTERVAL_S,
+      // Every peer but the holder itself.
+      startTimeout: startTimeoutFor(Math.max(0, v.peers.length - 1)),
+      meta: { 'failure-timeout': FAILURE_TIMEOUT },
       clone: false,
     });
     plan.constraints.push(

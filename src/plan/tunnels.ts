@@ -204,6 +204,8 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
           // The initiator restarts a dead tunnel; the responder only clears it and
           // keeps its trap policy, so nothing leaves in clear meanwhile.
           ['dpdaction', initiator ? 'restart' : 'clear'],
+          // One whack starts (or routes) all of a network's tunnels when apply has just loaded them all.
+          ['connalias', connNames.meshAlias(network, initiator ? 'start' : 'route')],
         ],
       } satisfies Conn;
     }),

@@ -17,7 +17,8 @@ export function pcsCreateArgs(r: PcmkResource): string[] {
     'resource', 'create', r.id, r.agent,
     ...Object.entries(r.params).map(([k, v]) => `${k}=${v}`),
     'op', 'monitor', `interval=${r.monitorInterval}s`, 'timeout=20s',
-    'op', 'start', 'timeout=30s', 'op', 'stop', 'timeout=30s',
+    'op', 'start', `timeout=${r.startTimeout}s`, 'op', 'stop', 'timeout=30s',
+    ...(Object.keys(r.meta).length ? ['meta', ...Object.entries(r.meta).map(([k, v]) => `${k}=${v}`)] : []),
     ...(r.clone ? ['clone', cloneId(r.id)] : []),
   ];
 }

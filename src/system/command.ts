@@ -14,6 +14,8 @@ export interface Command {
   timeoutMs: number;
   input?: string | Buffer;
   cwd?: string;
+  /** Extra environment variables for the program. */
+  env?: Record<string, string>;
 }
 
 export interface CommandResult {
@@ -23,7 +25,7 @@ export interface CommandResult {
 }
 
 function options(c: Command) {
-  return { reject: false, timeout: c.timeoutMs, input: c.input, cwd: c.cwd } as const;
+  return { reject: false, timeout: c.timeoutMs, input: c.input, cwd: c.cwd, ...(c.env ? { env: c.env } : {}) } as const;
 }
 
 function resultOf(c: Command, r: { exitCode?: number; stdout?: unknown; stderr?: unknown; timedOut?: boolean; failed?: boolean; code?: string; originalMessage?: string; signal?: string }): CommandResult {

@@ -58,6 +58,9 @@ describe('Pacemaker plan on a CIB file with real pcs', () => {
     expect(first.pushed).toBe(true);
     expect(first.changes).toContain('delete tripleo-ipsec-redis-fallback (no longer used)');
     expect(first.changes).toContain('update tripleo-ipsec-redis: fallbacktunnel=');
+    // The earlier version's resource gets what a failed start needs to be retried, and a start timeout for its peers.
+    expect(first.changes).toContain('update tripleo-ipsec-redis: meta failure-timeout=60s');
+    expect(first.changes).toContain(`update tripleo-ipsec-redis: op start timeout=${r.pacemaker.resources.find((x) => x.id === 'tripleo-ipsec-redis')!.startTimeout}s`);
     expect(first.changes.filter((c) => c.startsWith('create '))).toHaveLength(3);
     expect(first.changes.filter((c) => c.startsWith('add constraint '))).toHaveLength(8);
     const v = run('crm_verify', ['--xml-file', cib]);
@@ -68,6 +71,12 @@ describe('Pacemaker plan on a CIB file with real pcs', () => {
       params: { tunnel: 'overcloud-storage_mgmt-vip-tunnel', vip: '2001:db8:30::5' },
     });
     expect(view.primitives.get('tripleo-ipsec-redis')?.params).toEqual({ tunnel: 'overcloud-redis-vip-tunnel', vip: '192.0.2.6' });
+    for (const res of r.pacemaker.resources) {
+      expect(view.primitives.get(res.id)?.meta).toEqual({ 'failure-timeout': '60s' });
+      expect(view.primitives.get(res.id)?.opTimeouts.start).toBe(`${res.startTimeout}s`);
+    }
+    // 6 nodes on internal_api: 5 peers of its holder.
+    expect(r.pacemaker.resources.find((x) => x.id === 'tripleo-ipsec-internal_api')!.startTimeout).toBe(31);
     expect([...view.primitives.keys()].filter((k) => k.endsWith('-fallback'))).toEqual([]);
     expect([...view.constraints.keys()].filter((k) => k.includes('fallback'))).toEqual([]);
     expect(view.constraints.get('order-tripleo-ipsec-redis-after-vip')?.attrs).toMatchObject({ first: 'ip-192.0.2.6', then: 'tripleo-ipsec-redis', symmetrical: 'true' });

@@ -50,6 +50,29 @@ describe('decideApply', () => {
     expect(d.final!.complete).toBe(true);
   });
 
+  it('a first run loads each file with one addconn and starts (or routes) each network\'s tunnels with one whack of their alias', () => {
+    const d = decideApply(desired, bare(), choices);
+    const pluto = d.changes.filter((c): c is Extract<Change, { do: 'pluto' }> => c.do === 'pluto');
+    const files = new Set(desired.nodePlan.conns.filter((c) => !c.agentOnly).map((c) => c.file));
+    expect(pluto.filter((c) => c.op === 'add').map((c) => (c as { file: string }).file).sort()).toEqual([...files].sort());
+    const starts = pluto.filter((c) => c.op === 'initiate' || c.op === 'route');
+    expect(starts.length).toBeGreaterThan(0);
+    for (const c of starts) expect((c as { alias?: string }).alias).toMatch(/^overcloud-[a-z_]+\.(initiated|answered)$/);
+  });
+
+  it('a repair starts only the conns pluto lost, by name (the alias would start the others again)', () => {
+    // The storage network: compute-0 initiates its tunnels with both computes above it there.
+    const o = afterFirstRun();
+    const initiated = desired.nodePlan.conns.filter((c) => c.auto === 'start' && c.alias === 'overcloud-storage.initiated').map((c) => c.name);
+    expect(initiated.length).toBeGreaterThan(1);
+    o.pluto!.conns.delete(initiated[0]);
+    const d = decideApply(desired, o, choices);
+    expect(d.changes.filter((c) => c.do === 'pluto')).toEqual([
+      { do: 'pluto', op: 'add', file: 'etc/ipsec.d/overcloud-storage.conf', names: [initiated[0]] },
+      { do: 'pluto', op: 'initiate', names: [initiated[0]] },
+    ]);
+  });
+
   it('a second run, with everything in place: no change at all', () => {
     expect(decideApply(desired, afterFirstRun(), choices).changes.map((c) => c.do)).toEqual(['make-run-dir']);
   });
@@ -88,7 +111,7 @@ describe('decideApply', () => {
     const journal: Manifest = interrupted.journal;
     expect(journal.conns![conn]).toBe(o.manifest!.conns![conn]);
     const next = decideApply(changed, { ...o, manifest: journal, files: new Map(changed.files.map((f) => [f.path, { bytes: bytes(f), mode: f.mode }])) }, choices);
-    expect(next.changes).toContainEqual({ do: 'pluto', change: { op: 'replace', name: conn, file: 'etc/ipsec.d/overcloud-internal_api.conf' } });
+    expect(next.changes).toContainEqual({ do: 'pluto', op: 'replace', file: 'etc/ipsec.d/overcloud-internal_api.conf', names: expect.arrayContaining([conn]) });
   });
 });
 
@@ -100,8 +123,7 @@ describe('decideUninstall', () => {
     const loaded = new Map([['overcloud-internal_api-to-overcloud-controller-0', { name: 'x', oriented: true, instances: 0 }], ['operator-own', { name: 'operator-own', oriented: true, instances: 0 }]]);
     const u = decideUninstall(bare({ manifest: { ...d.journal, createdConf: false }, files: present, conf: { bytes: conf, mode: 0o644 }, pluto: { ...emptyPluto(), conns: loaded } }), { live: true, pacemaker: true })!;
     expect(u.changes.filter((c) => c.do === 'remove').map((c) => (c as { path: string }).path).sort()).toEqual([...present.keys()].sort());
-    expect(u.changes).toContainEqual({ do: 'pluto', change: { op: 'delete', name: 'overcloud-internal_api-to-overcloud-controller-0' } });
-    expect(u.changes).not.toContainEqual({ do: 'pluto', change: { op: 'delete', name: 'operator-own' } });
+    expect(u.changes).toContainEqual({ do: 'pluto', op: 'delete', names: ['overcloud-internal_api-to-overcloud-controller-0'] });
     expect(u.changes).toContainEqual({ do: 'restore', path: 'etc/ipsec.conf', text: 'config setup\n', mode: 0o644 });
     expect(u.changes.filter((c) => c.do === 'remove-firewall')).toEqual([{ do: 'remove-firewall', family: 4 }]);
     expect(u.final).toBeUndefined();

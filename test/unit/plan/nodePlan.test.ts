@@ -95,8 +95,9 @@ describe('node plan', () => {
     expect(bad((p) => (p.files[0].path = '/etc/passwd'))).toThrow(/files\[0\]\.path="\/etc\/passwd"/);
     expect(bad((p) => (p.files[0].mode = '644'))).toThrow(/files\[0\]\.mode="644": not an octal mode/);
     expect(bad((p) => (p.conns[0].file = 'etc/ipsec.d/other.conf'))).toThrow(/connFiles\[0\]\.file="etc\/ipsec.d\/other.conf": not one of the files listed/);
-    expect(bad((p) => (p.conns[0].auto = 'always' as 'add'))).toThrow(/connFiles\[0\]\.conns\[0\]\[2\] \(auto\)="always"/);
+    expect(bad((p) => { p.conns[0].auto = 'always' as 'add'; delete p.conns[0].alias; })).toThrow(/connFiles\[0\]\.conns\[0\]\[2\] \(auto\)="always"/);
     expect(() => parseNodePlan(JSON.stringify({ ...JSON.parse(serializeNodePlan(good)), connFiles: [{ file: good.files[0].path, step: 1, agentOnly: false, conns: [['x']] }] }), '/x/node-plan.json')).toThrow(/connFiles\[0\]\.conns\[0\]=\["x"\]: not \[name, kind, auto, digest, key\]/);
+    expect(() => parseNodePlan(JSON.stringify({ ...JSON.parse(serializeNodePlan(good)), connFiles: [{ file: good.files[0].path, step: 1, agentOnly: false, aliases: { start: 'a b' }, conns: [] }] }), '/x/node-plan.json')).toThrow(/connFiles\[0\]\.aliases=\{"start":"a b"\}: not a mapping of auto= to a conn alias/);
   });
 
   describe('read back from a copied tree (apply --tree)', () => {
