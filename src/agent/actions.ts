@@ -212,9 +212,12 @@ export function stop(ctx: StopContext): OcfCode {
     // Unlinked first: a pluto restarting from here on does not start the ends again.
     removeLink(join(rundir, `${started.tunnel}.conf`));
     if (libreswanInstalled() && pluto.socketPresent()) {
-      // One whack for all the ends; holder files of earlier versions have no alias: one each.
-      const byAlias = started.alias && pluto.deleteAlias(connNames.vipHolderAlias(started.tunnel));
-      if (!byAlias && !started.alias) for (const c of started.conns) pluto.deleteConn(c);
+      // One whack for all the ends. None carrying the alias: ends an earlier version loaded (from a
+      // holder file without it, or loaded before an upgrade added it), deleted one by one.
+      // (pluto answers an alias no loaded conn carries as it answers a deleted one: the first and last end tell.)
+      if (started.alias) pluto.deleteAlias(connNames.vipHolderAlias(started.tunnel));
+      const left = [...new Set([started.conns[0], started.conns[started.conns.length - 1]])].some((c) => pluto.connLoaded(c) === 'yes');
+      if (!started.alias || left) for (const c of started.conns) pluto.deleteConn(c);
       log.info(`VIP ${rec?.vip ?? p?.vip ?? '?'}: deleted ${started.conns.length} end(s) towards peers`);
     }
     forgetStart(rundir, instance);

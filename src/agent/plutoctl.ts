@@ -99,14 +99,12 @@ export class PlutoCtl {
 
   /**
    * Delete every conn that carries `alias` and its SAs (pluto sends each
-   * peer an IKE Delete): one whack. false when no conn carries it (none
-   * loaded, or a holder file of a version without the alias).
+   * peer an IKE Delete): one whack. pluto 4.x says nothing when none carries
+   * it: the caller checks.
    */
-  deleteAlias(alias: string): boolean {
+  deleteAlias(alias: string): void {
     const r = this.whack(['--name', alias, '--delete'], `delete ${alias}`);
-    if (r.status === WHACK_RC.NO_CONNECTION || r.status === WHACK_RC.NOT_RUNNING) return false;
-    if (r.status !== WHACK_RC.OK) throw new OcfExit(OCF.ERR_GENERIC, `whack --delete of ${alias} failed (exit ${r.status}): ${firstLine(r.out)}`);
-    return true;
+    if (r.status !== WHACK_RC.OK && r.status !== WHACK_RC.NO_CONNECTION && r.status !== WHACK_RC.NOT_RUNNING) throw new OcfExit(OCF.ERR_GENERIC, `whack --delete of ${alias} failed (exit ${r.status}): ${firstLine(r.out)}`);
   }
 
   /** `whack --initiate --asynchronous` for each conn, all at once; fails if any failed. Names pass as arguments, never through the shell's parser. */

@@ -34,6 +34,10 @@ export interface StateStatus {
   state: string;
   kind: 'ike' | 'child' | 'other';
   established: boolean;
+  /** pluto marks the conn's newest IKE SA (and newest Child SA) "newest": an established one without it was superseded. */
+  newest?: boolean;
+  /** A Child SA's IKE SA (its "isakmp#N"). */
+  parent?: number;
 }
 
 export interface PlutoStatus {
@@ -93,6 +97,8 @@ export function parsePlutoStatus(text: string): PlutoStatus {
         state,
         kind,
         established: /^STATE_V2_ESTABLISHED_/.test(state),
+        newest: /; newest;/.test(line),
+        ...(/isakmp#(\d+)/.test(line) ? { parent: Number(/isakmp#(\d+)/.exec(line)![1]) } : {}),
       });
       continue;
     }

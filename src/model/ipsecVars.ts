@@ -28,7 +28,7 @@ export const IPSEC_VAR_DEFAULTS: Omit<IpsecVars, 'ipsec_psk'> = {
 
 /** Documentation of every variable, used by --help and kept in step with the README. */
 export const IPSEC_VAR_DOCS: Record<keyof IpsecVars, string> = {
-  ipsec_psk: 'master pre-shared key, at least 32 bytes, no quote, backslash or control character (generated when absent)',
+  ipsec_psk: 'master pre-shared key, at least 32 bytes, no quote, backslash or control character, not guessable (only whitespace, one character repeated or fewer than 8 different characters are refused; generated when absent)',
   ipsec_psk_mode: "'derived': every tunnel gets its own key, derived from ipsec_psk with HKDF-SHA256; 'shared': ipsec_psk itself on every tunnel (interop with the Ansible role)",
   ipsec_algorithm: 'ESP proposal (libreswan phase2alg), checked with ipsec algparse',
   ipsec_skip_networks: 'networks (name_lower) that get no tunnels',

@@ -234,7 +234,6 @@ function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOpti
     const staged: string[] = [];
     const foreign: string[] = [];
     let bytes = 0;
-    const madeDirs = new Set<string>([staging]);
     for (const f of files) {
       // Rendering and staging are synchronous: a pause now and then lets a signal's handler run.
       if (wanted.size % FILES_PER_TURN === FILES_PER_TURN - 1) yield;
@@ -247,11 +246,8 @@ function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOpti
         foreign.push(f.path);
         continue;
       }
-      const s = join(staging, f.path);
-      if (!madeDirs.has(dirname(s))) {
-        makeDirs(dirname(s), 0o700);
-        madeDirs.add(dirname(s));
-      }
+      // Staged flat, by number: no directory to make and remove for each one of the tree's.
+      const s = join(staging, String(staged.length));
       try {
         writeFileWithMode(s, f.bytes ?? f.content, f.mode);
       } catch (e) {
@@ -265,17 +261,22 @@ function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOpti
     const inScope = o.scope ?? (() => true);
     const kept = new Set(o.kept ?? []);
     const obsolete = [...owned].filter((p) => !wanted.has(p) && !kept.has(p) && inScope(p));
-    const keep = [...owned].filter((p) => !wanted.has(p) && !obsolete.includes(p) && pathTaken(join(dir, p)));
+    const removing = new Set(obsolete);
+    const keep = [...owned].filter((p) => !wanted.has(p) && !removing.has(p) && pathTaken(join(dir, p)));
     const final = [...new Set([...wanted, ...keep])].sort();
     if (staged.length === 0 && obsolete.length === 0 && sameList(recordedFiles(dir), final)) return { files: wanted.size, bytes, changed: 0, removed: 0 };
     // 2. Record before the first move, so an interruption leaves nothing of ours unrecorded.
     writeOwnership(dir, [...owned, ...wanted], true);
     // 3. Move into place, each file in one rename.
-    for (const p of staged) {
+    const made = new Set<string>();
+    for (const [i, p] of staged.entries()) {
       const target = safeJoin(dir, p);
       try {
-        makeDirs(dirname(target), 0o750);
-        renameSync(join(staging, p), target);
+        if (!made.has(dirname(target))) {
+          makeDirs(dirname(target), 0o750);
+          made.add(dirname(target));
+        }
+        renameSync(join(staging, String(i)), target);
       } catch (e) {
         throw cannotWrite(target, e);
       }

@@ -16,7 +16,7 @@ export interface ExpectedTunnel {
   vip?: string;
 }
 
-export type TunnelFault = 'missing' | 'half-open' | 'duplicate IKE SA' | 'no Child SA' | 'duplicate Child SA';
+export type TunnelFault = 'missing' | 'half-open' | 'stale IKE SA' | 'duplicate IKE SA' | 'no Child SA' | 'duplicate Child SA';
 
 export interface TunnelProblem {
   node: string;
@@ -28,6 +28,8 @@ export interface TunnelProblem {
   fault: TunnelFault;
   /** IKE SAs established, IKE SAs negotiating, Child SAs established, for this tunnel. */
   counts: { ike: number; negotiating: number; child: number };
+  /** A stale IKE SA: its serial, and the newer one that superseded it. */
+  stale?: { serial: number; newer: number }[];
 }
 
 export interface NodeCheck {
@@ -91,7 +93,16 @@ export function checkNode(node: string, expected: ExpectedTunnel[], status: Plut
       continue;
     }
     withIkeSa++;
-    if (counts.ike > 1) fault('duplicate IKE SA');
+    if (counts.ike > 1) {
+      // An older IKE SA pluto no longer calls newest, and no Child SA uses: what the peer's restart left
+      // (pluto 4.x keeps it until its rekey; no liveness probe ever reaches it). Anything else is a duplicate.
+      const ikes = states.filter((s) => s.kind === 'ike' && s.established);
+      const newest = ikes.find((s) => s.newest);
+      const stale = newest ? ikes.filter((s) => s !== newest && !s.newest && !states.some((c) => c.kind === 'child' && c.parent === s.serial)) : [];
+      if (newest && stale.length === ikes.length - 1) {
+        problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: 'stale IKE SA', counts, stale: stale.map((s) => ({ serial: s.serial, newer: newest.serial })) });
+      } else fault('duplicate IKE SA');
+    }
     if (counts.child === 0) fault('no Child SA');
     else {
       withChildSa++;
@@ -114,6 +125,7 @@ export function describeProblem(p: TunnelProblem): string {
   const what: Record<TunnelFault, string> = {
     missing: 'no tunnel (no IKE SA, none negotiating)',
     'half-open': `IKE SA still negotiating (${p.counts.negotiating} half-open), none established`,
+    'stale IKE SA': `a stale IKE SA ${(p.stale ?? []).map((x) => `#${x.serial}`).join(', ')} beside the current #${p.stale?.[0]?.newer} (left by the peer's restart; no traffic uses it): cleared by \`ipsec whack --deletestate ${(p.stale ?? []).map((x) => x.serial).join(' ')}\` on this node, or at its next rekey`,
     'duplicate IKE SA': `${p.counts.ike} IKE SAs for one tunnel`,
     'no Child SA': 'IKE SA up but no Child SA: no traffic is encrypted through it',
     'duplicate Child SA': `${p.counts.child} Child SAs for one tunnel`,

@@ -121,7 +121,7 @@ export class SshNodes {
   /** Run a command inside the node (its mounts and network). */
   exec(name: string, cmd: string, args: string[], timeoutMs = 30_000) {
     const n = this.get(name);
-    return spawnSync('nsenter', ['-t', String(n.pid), '-m', '-n', '-u', cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
+    return spawnSync('nsenter', ['-t', String(n.pid), '-m', '-n', '-u', cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 1 << 28 });
   }
 
   /** pluto as the ipsec service starts it, at the default paths, logging to the node's directory. */

@@ -3,7 +3,7 @@
 // parameters say now, before anything a read-only file system can refuse;
 // and one instance's actions never run at once. Real plutos in namespaces,
 // two VIPs held by one controller.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,5 +129,21 @@ describe('ocf:tripleo:ipsec stop: always leaves the node safe', () => {
     expect(Date.now() - t1).toBeLessThan(10_000);
     expect(existsSync(lock)).toBe(false);
     expect(runAgent(c0, 'stop', params('internal_api'), instance('internal_api')).code).toBe(0);
+  });
+
+  it('ends an earlier version started (loaded without their alias, no record), stopped by this one: every end deleted', async () => {
+    // What the earlier agent did: the ends loaded from the holder file as it was then, and the link.
+    const holderFile = join(confdir(C0), 'overcloud-vip-holder', `${tunnel('internal_api')}.conf`);
+    const old = join(scratch.dir, 'holder-before-alias.conf');
+    writeFileSync(old, readFileSync(holderFile, 'utf8').replace(/^\s+connalias=.*\n/gm, ''));
+    const ends = [`${tunnel('internal_api')}-to-${CMP}`];
+    expect(spawnSync('ip', ['netns', 'exec', c0, '/usr/libexec/ipsec/addconn', '--ctlsocket', holder.ctl, '--config', old, ...ends]).status).toBe(0);
+    whack(lab, holder, ['--name', ends[0], '--initiate', '--asynchronous']);
+    symlinkSync(holderFile, join(holder.agentRun, `${tunnel('internal_api')}.conf`));
+    await waitFor("the compute's VIP tunnel", () => peerUp('internal_api'), 15_000);
+    const r = runAgent(c0, 'stop', params('internal_api'), instance('internal_api'));
+    expect(r.code).toBe(0);
+    expect(loadedEnds('internal_api')).toEqual([]);
+    await waitFor("the compute's SA with the VIP gone", () => !peerUp('internal_api'), 5_000);
   });
 });

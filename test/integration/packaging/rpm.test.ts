@@ -47,6 +47,8 @@ describe('the tripleo-ipsec RPM', () => {
     for (const f of ['ipsec.yaml', 'ipsec-service.yaml']) {
       expect(readFileSync(join(root, 'usr/share/tripleo-ipsec/heat-env', f), 'utf8')).toBe(readFileSync(join(REPO, 'heat-env', f), 'utf8'));
     }
+    // The documentation the README links to comes with it.
+    for (const f of ['README.md', 'docs/design.md', 'docs/reference/cli.md', 'docs/reference/agent.md']) expect(files, f).toMatch(new RegExp(` /usr/share/doc/tripleo-ipsec[^/]*/${f.replace('.', '\\.')}$`, 'm'));
     // Distribution policy: no /usr/bin/env interpreter.
     expect(readFileSync(join(root, 'usr/lib/ocf/resource.d/tripleo/ipsec'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
   });

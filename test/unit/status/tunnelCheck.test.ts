@@ -92,3 +92,26 @@ describe('the VIP holder missing one peer', () => {
     expect([c.withChildSa, c.guideOk]).toEqual([expected.length - 1, false]);
   });
 });
+
+describe('a stale IKE SA, as a restarted peer leaves it', () => {
+  it('is named as stale, with the serial to delete and what clears it; two live ones stay a duplicate', () => {
+    const { expected, planned, allUp } = onNode(CMP);
+    const conn = 'overcloud-internal_api-to-overcloud-controller-0';
+    const s = status(allUp);
+    const states = s.states.filter((x) => x.conn !== conn);
+    // pluto 4.x's own marks: the current IKE SA "newest", its Child SA's "isakmp#"; the one the restart left neither.
+    states.push(
+      { serial: 90, conn, state: 'STATE_V2_ESTABLISHED_IKE_SA', kind: 'ike', established: true },
+      { serial: 95, conn, state: 'STATE_V2_ESTABLISHED_IKE_SA', kind: 'ike', established: true, newest: true },
+      { serial: 96, conn, state: 'STATE_V2_ESTABLISHED_CHILD_SA', kind: 'child', established: true, newest: true, parent: 95 },
+    );
+    const c = checkNode(CMP, expected, { ...s, states, ikeSas: { ...s.ikeSas, total: s.ikeSas.total + 1, authenticated: s.ikeSas.authenticated + 1 } }, planned);
+    expect(c.problems.map((p) => [p.conn, p.fault, p.stale])).toEqual([[conn, 'stale IKE SA', [{ serial: 90, newer: 95 }]]]);
+    expect(describeProblem(c.problems[0])).toBe(`${CMP}: internal_api: with overcloud-controller-0 (${conn}): a stale IKE SA #90 beside the current #95 (left by the peer's restart; no traffic uses it): cleared by \`ipsec whack --deletestate 90\` on this node, or at its next rekey`);
+    expect(c.guideOk).toBe(false);
+    // Both with a Child SA of their own: a duplicate, not a leftover.
+    states.push({ serial: 91, conn, state: 'STATE_V2_ESTABLISHED_CHILD_SA', kind: 'child', established: true, parent: 90 });
+    expect(checkNode(CMP, expected, { ...s, states }, planned).problems.map((p) => p.fault)).toContain('duplicate IKE SA');
+  });
+});
+
