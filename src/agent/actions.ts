@@ -190,19 +190,23 @@ export function stop(ctx: StopContext): OcfCode {
     let started: { tunnel: string; conns: string[]; alias: boolean } | undefined;
     if (rec) started = { tunnel: rec.tunnel, conns: rec.conns, alias: true };
     else if (p) {
-      // A start of an earlier version, which kept no record: what the link names, else the parameters' file.
-      const { file, link } = holderFiles(p);
-      let target = file;
+      // A start of an earlier version, which kept no record: what its link names. No record and no link:
+      // nothing was started here (a start that failed before loading anything), and pluto is not asked
+      // (a hung pluto must not turn a stop with nothing to do into a failure, and the node into a fenced one).
+      const { link } = holderFiles(p);
+      let target: string | undefined;
       try {
         target = readlinkSync(link);
       } catch {
-        /* not linked */
+        target = undefined;
       }
-      try {
-        started = { tunnel: p.tunnel, ...holderConns(target) };
-      } catch (e) {
-        // No holder file: nothing of ours can have been loaded from it.
-        if (!(e instanceof OcfExit && e.code === OCF.ERR_CONFIGURED)) throw e;
+      if (target) {
+        try {
+          started = { tunnel: p.tunnel, ...holderConns(target) };
+        } catch (e) {
+          // No holder file: nothing of ours can have been loaded from it.
+          if (!(e instanceof OcfExit && e.code === OCF.ERR_CONFIGURED)) throw e;
+        }
       }
     }
     if (!started) {

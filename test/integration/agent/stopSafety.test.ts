@@ -146,4 +146,18 @@ describe('ocf:tripleo:ipsec stop: always leaves the node safe', () => {
     expect(loadedEnds('internal_api')).toEqual([]);
     await waitFor("the compute's SA with the VIP gone", () => !peerUp('internal_api'), 5_000);
   });
+
+  it('nothing started here (a start that failed before it loaded anything) and a hung pluto: stop answers 0 at once, asking pluto nothing', () => {
+    const hung = join(scratch.dir, 'hung.ctl');
+    const server = spawn(process.execPath, ['-e', `require('net').createServer(()=>{}).listen(${JSON.stringify(hung)});setTimeout(()=>{},30000)`], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(hung); i++) spawnSync('sleep', ['0.02']);
+      const t0 = Date.now();
+      const r = runAgent(c0, 'stop', params('storage', { ctlsocket: hung }), { ...instance('never-started'), OCF_RESKEY_CRM_meta_timeout: '10000' });
+      expect(r.code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
 });
