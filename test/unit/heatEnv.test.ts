@@ -69,7 +69,7 @@ describe('heat-env/ipsec.yaml and the service template', () => {
     expect(text).not.toContain('IpsecVars');
     const copy = flat(rd.deploy_steps_tasks).find((t) => t.copy)!;
     expect(copy.copy.src).toBe('{{ tripleo_ipsec_tree }}/');
-    expect(copy.no_log).toBe(true);
+    expect(copy.no_log).toBe('{{ hide_sensitive_logs | default(true) | bool }}');
     expect(copy.copy.directory_mode).toBe('0700');
     // What earlier versions of the template left on nodes is removed.
     expect(flat(rd.deploy_steps_tasks).find((t) => t.loop)?.loop).toEqual(['inventory.yaml', 'ipsec-vars.yaml', 'service-vips.yaml']);
@@ -81,7 +81,7 @@ describe('heat-env/ipsec.yaml and the service template', () => {
     expect(ext.vars.ipsec_vars).toEqual({ get_param: 'IpsecVars' });
     const tasks = flat(rd.external_deploy_tasks);
     const vars = tasks.find((t) => t.copy?.dest?.endsWith('/ipsec-vars.yaml'))!;
-    expect([vars.no_log, vars.copy.mode]).toEqual([true, '0600']);
+    expect([vars.no_log, vars.copy.mode]).toEqual(['{{ hide_sensitive_logs | default(true) | bool }}', '0600']);
     const gen = String(tasks.find((t) => typeof t.command === 'string' && t.command.startsWith('tripleo-ipsec generate'))!.command);
     const help = run(['generate', '--help']).out;
     for (const flag of gen.match(/--[a-z-]+/g)!) expect(help, flag).toContain(flag);

@@ -193,6 +193,9 @@ describe('the TripleO deployment path: config-download runs the service template
           expect(statSync(join(n.upper, 'etc/ipsec.d/overcloud-internal_api.secrets')).mode & 0o777).toBe(0o600);
         }
         expect(existsSync(join(n.upper, nodePaths.nodePlan))).toBe(true);
+        // The copy of its tree is gone once installed (an overlay keeps a whiteout, a character device, where it was).
+        const tree = join(n.upper, 'var/lib/tripleo-ipsec/tree');
+        expect(existsSync(tree) && statSync(tree).isDirectory(), `${n.name} keeps its tree`).toBe(false);
       }
     });
 
@@ -201,8 +204,11 @@ describe('the TripleO deployment path: config-download runs the service template
       expect(again.code, again.out.slice(-3000)).toBe(0);
       const p = (parse(readFileSync(join(d.stateDir, 'out', 'ipsec-psk.yaml'), 'utf8')) as Obj).parameter_defaults.IpsecVars.ipsec_psk;
       expect(p).toBe(psk);
-      // Our apply tasks report "no change" on every node (only the undercloud's generate rewrites its tree).
+      // Nothing changed anywhere, and the play says so: every host's recap, the undercloud's included, shows changed=0.
       expect(again.out).not.toMatch(/changed: \[(c-\d|cp-0|cs-0)\]/);
+      const hosts = recap(again.out);
+      expect(Object.keys(hosts).length).toBeGreaterThan(MESH.length);
+      for (const [h, r] of Object.entries(hosts)) expect(r.changed, `${h}: ${again.out.slice(-3000)}`).toBe(0);
       for (const h of MESH) {
         const st = d.status(h);
         expect(st.states.filter((x) => x.kind === 'ike').map((x) => x.serial).sort((a, b) => a - b), h).toEqual(serials[h]);
@@ -226,7 +232,8 @@ describe('the TripleO deployment path: config-download runs the service template
       for (const n of d.nodes.all().filter((x) => MESH.includes(x.name))) {
         const files = filesUnder(n.upper);
         expect(files.some((f) => f.endsWith('ca.key')), n.name).toBe(false);
-        expect(files.filter((f) => f.endsWith('.p12')).map((f) => f.split('/').pop()), n.name).toEqual([`${n.name}.p12`, `${n.name}.p12`]);
+        // One bundle, its own, in the state directory; the template's copy of the tree is removed after step 3.
+        expect(files.filter((f) => f.endsWith('.p12')), n.name).toEqual([`${nodePaths.stateDir}/${n.name}.p12`]);
         const listed = d.nodes.exec(n.name, 'certutil', ['-L', '-d', 'sql:/var/lib/ipsec/nss']).stdout;
         expect(listed, n.name).toMatch(new RegExp(`^${n.name}\\s+u,u,u`, 'm'));
         for (const other of MESH.filter((x) => x !== n.name)) expect(listed).not.toMatch(new RegExp(`^${other}\\s`, 'm'));
