@@ -84,6 +84,8 @@ export function generate(opts: GenerateOptions): GenerateResult {
     firewall: !overcloud.vars.ipsec_skip_firewall_rules,
     certificate: keys.certificates.get(node.name),
     ...(node.pacemaker ? { pacemaker: { hosts: clusterHosts, plan: pacemaker } } : {}),
+    uninstall: overcloud.vars.ipsec_uninstall_tunnels,
+    upgrade: overcloud.vars.ipsec_upgrade_tunnels,
   });
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const nodeNamed = (host: string) => {

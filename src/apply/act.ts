@@ -111,7 +111,7 @@ async function carryOutOne(c: Change, env: NodeEnv, report: ApplyReport): Promis
       if (await env.firewall.remove(c.family)) report.changes.push(`removed ${FAMILY_TOOL[c.family]} chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT`);
       return;
     case 'apply-pacemaker':
-      report.changes.push(...(await env.pacemaker.apply(c.plan)).changes.map((x) => `pacemaker: ${x}`));
+      report.changes.push(...(await env.pacemaker.apply(c.plan, { replaceRoleResources: c.replaceRoleResources })).changes.map((x) => `pacemaker: ${x}`));
       return;
     case 'remove-pacemaker':
       report.changes.push(...(await env.pacemaker.remove(c.plan)).changes.map((x) => `pacemaker: ${x}`));

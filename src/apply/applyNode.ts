@@ -62,7 +62,9 @@ export function isOfflineRoot(root: string): boolean {
 }
 
 export async function applyNode(o: ApplyNodeOptions, env: NodeEnv = realNodeEnv(resolve(o.root), o.ctlsocket, o.nssdir ?? join(resolve(o.root), nodePaths.nssDir), { live: !isOfflineRoot(o.root) })): Promise<ApplyReport> {
-  if (o.uninstall) {
+  // The role's switches come with the node plan (IpsecVars on the undercloud): a deploy can uninstall, or upgrade.
+  const fromPlan = !o.uninstall && o.source ? desiredState(o) : undefined;
+  if (o.uninstall || fromPlan?.nodePlan.uninstall) {
     const obs = await observeNode(env, undefined, { uninstall: true, firewallFamilies: [] });
     if (!obs.manifest) return { changes: ['nothing to uninstall: no manifest'], pluto: [], plutoSkipped: env.pluto === undefined };
     // The plan this node applied, as installed; else what the inputs give now.
@@ -74,12 +76,12 @@ export async function applyNode(o: ApplyNodeOptions, env: NodeEnv = realNodeEnv(
     return carryOut(decideUninstall(obs, { live: env.live, pacemaker: o.pacemaker, installedPlan })!, env);
   }
   // Everything this node should have, validated before anything is touched.
-  const desired = desiredState(o);
+  const desired = fromPlan ?? desiredState(o);
   const steps: DeployStep[] = o.step === undefined ? [1, 3] : [o.step];
   const firewallFamilies: Family[] = env.live && desired.nodePlan.firewall && steps.includes(1)
     ? ([4, 6] as const).filter((f) => desired.files.some((x) => x.path === `${nodePaths.firewallDir}/${fileNames.iptables(f)}`))
     : [];
   const obs = await observeNode(env, desired, { uninstall: false, firewallFamilies });
-  const decision = decideApply(desired, obs, { host: o.host, live: env.live, steps, upgrade: o.upgrade, pacemaker: o.pacemaker, bootstrapNode: o.bootstrapNode });
+  const decision = decideApply(desired, obs, { host: o.host, live: env.live, steps, upgrade: o.upgrade || desired.nodePlan.upgrade === true, pacemaker: o.pacemaker, bootstrapNode: o.bootstrapNode });
   return carryOut(decision, env);
 }

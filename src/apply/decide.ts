@@ -33,7 +33,7 @@ export type Change =
   | { do: 'reauthenticate'; conns: string[] }
   | { do: 'install-firewall'; family: Family; fragment: string }
   | { do: 'remove-firewall'; family: Family }
-  | { do: 'apply-pacemaker'; plan: PacemakerPlan }
+  | { do: 'apply-pacemaker'; plan: PacemakerPlan; replaceRoleResources: boolean }
   | { do: 'remove-pacemaker'; plan: PacemakerPlan }
   | { do: 'remove-dir-if-empty'; path: string };
 
@@ -163,7 +163,7 @@ export function decideApply(d: Desired, obs: Observation, o: ApplyChoices): Deci
   const cluster = nodePlan.pacemaker;
   let pacemaker = manifest?.pacemaker ?? false;
   if (o.live && o.pacemaker && o.steps.includes(3) && cluster?.plan.resources.length && (o.bootstrapNode ?? cluster.hosts[0]) === o.host) {
-    changes.push({ do: 'apply-pacemaker', plan: cluster.plan });
+    changes.push({ do: 'apply-pacemaker', plan: cluster.plan, replaceRoleResources: o.upgrade });
     pacemaker = true;
   }
 

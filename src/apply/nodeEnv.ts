@@ -58,7 +58,7 @@ export interface NodeEnv {
   /** Run the node's certificate import script (ipsec_auth=cert) into pluto's NSS database; returns where. */
   importCertificates(script: string): Promise<string>;
   pacemaker: {
-    apply(plan: PacemakerPlan): Promise<{ changes: string[] }>;
+    apply(plan: PacemakerPlan, o?: { replaceRoleResources?: boolean }): Promise<{ changes: string[] }>;
     remove(plan: PacemakerPlan): Promise<{ changes: string[] }>;
   };
 }
@@ -129,7 +129,7 @@ export function realNodeEnv(root: string, ctlsocket: string, nssdir: string = no
       if (x.exitCode !== 0) throw new EnvironmentError(`${c.what} failed: ${(x.stderr || x.stdout).trim().split('\n').slice(-1)[0]}`);
       return nssdir;
     },
-    pacemaker: { apply: (plan) => applyPlan(plan), remove: (plan) => removePlan(plan) },
+    pacemaker: { apply: (plan, o) => applyPlan(plan, o), remove: (plan) => removePlan(plan) },
   };
 }
 

@@ -58,10 +58,12 @@ export interface Inputs {
   serviceVips?: Record<string, unknown>;
   /** From a deployed-networks environment among -e (DeployedNetworkEnvironment.net_cidr_map). */
   netCidrMap?: Record<string, string[]>;
+  /** What the operator should know about the variables (the role's, ignored). */
+  varNotes: string[];
 }
 
 /** IpsecVars from environments and --set, validated; every problem at once. */
-export function loadVars(o: VarsOptions, problems: Problem[]): { vars: UnkeyedVars; pskGiven: boolean; algorithmJudge: AlgorithmJudge; netCidrMap?: Record<string, string[]> } {
+export function loadVars(o: VarsOptions, problems: Problem[]): { vars: UnkeyedVars; pskGiven: boolean; algorithmJudge: AlgorithmJudge; netCidrMap?: Record<string, string[]>; notes: string[] } {
   const environments = o.envPaths.map((path) => ({ path, doc: readYamlInput(path, 'heat environment') }));
   const merged = mergeLayers(varLayers(environments, o.sets, problems));
   // overcloud-networks-deployed.yaml (openstack overcloud network provision) carries every network's subnets.
@@ -80,8 +82,9 @@ export function loadVars(o: VarsOptions, problems: Problem[]): { vars: UnkeyedVa
   // A value that holds a key (pasted into the wrong variable) never reaches a subprocess's argv.
   const check = typeof algorithm === 'string' && redactSecrets(algorithm) !== algorithm ? checkEspOffline : o.checkAlgorithm ?? checkEsp;
   const verdict = typeof algorithm === 'string' ? check(algorithm) : undefined;
-  const vars = resolveIpsecVars(merged, problems, () => verdict ?? { ok: false, reason: 'not a string' });
-  return { vars, pskGiven: merged.has('ipsec_psk'), algorithmJudge: verdict?.checkedBy ?? 'default', netCidrMap };
+  const notes: string[] = [];
+  const vars = resolveIpsecVars(merged, problems, () => verdict ?? { ok: false, reason: 'not a string' }, notes);
+  return { vars, pskGiven: merged.has('ipsec_psk'), algorithmJudge: verdict?.checkedBy ?? 'default', netCidrMap, notes };
 }
 
 /** service_vip_vars.yaml as config-download writes it: a mapping of service name to address (or list). */
@@ -100,10 +103,10 @@ export function loadInputs(o: InputOptions): Inputs {
   const problems: Problem[] = [];
   const inventory = parseInventoryText(readInputFile(o.inventoryPath, 'inventory'), o.inventoryPath);
   const networkData = o.networkDataPath ? parseNetworkData(readInputFile(o.networkDataPath, 'network data'), o.networkDataPath, problems) : undefined;
-  const { vars, pskGiven, algorithmJudge, netCidrMap } = loadVars(o, problems);
+  const { vars, pskGiven, algorithmJudge, netCidrMap, notes: varNotes } = loadVars(o, problems);
   const serviceVips = o.serviceVipsPath ? loadServiceVips(o.serviceVipsPath, problems) : undefined;
   if (problems.length) throw new ValidationError(problems);
-  return { inventory, networkData, vars, pskGiven, algorithmJudge, stack: o.stack, serviceVips, netCidrMap };
+  return { inventory, networkData, vars, pskGiven, algorithmJudge, stack: o.stack, serviceVips, netCidrMap, varNotes };
 }
 
 export interface KeyOptions {

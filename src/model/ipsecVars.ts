@@ -24,6 +24,19 @@ export const IPSEC_VAR_DEFAULTS: Omit<IpsecVars, 'ipsec_psk'> = {
   ipsec_auth: 'psk',
   ipsec_clear_hosts: [],
   ipsec_leaf_networks: {},
+  ipsec_uninstall_tunnels: false,
+  ipsec_upgrade_tunnels: false,
+};
+
+/**
+ * Variables of the Ansible role (tripleo-ipsec's defaults/main.yml) that
+ * mean nothing here: accepted, with a note each, so the role's IpsecVars
+ * deploy after the switch instead of failing at step 1.
+ */
+export const ROLE_ONLY_VARIABLES: Record<string, string> = {
+  ipsec_force_install_legacy: "the role's pre-2018 layout; tripleo-ipsec has one",
+  ipsec_setup_resource_agents: 'tripleo-ipsec always installs ocf:tripleo:ipsec (host_prep_tasks) and creates its resources at step 3',
+  overcloud_controller_identifier: 'cluster nodes come from the inventory\'s pacemaker group',
 };
 
 /** Documentation of every variable, used by --help and kept in step with the README. */
@@ -39,6 +52,8 @@ export const IPSEC_VAR_DOCS: Record<keyof IpsecVars, string> = {
   ipsec_auth: "'psk' or 'cert': node-to-node tunnels authenticated by certificates of the cluster's CA (generate --ca-create or --ca-cert/--ca-key)",
   ipsec_clear_hosts: 'addresses or CIDRs left in clear in certificate opportunistic mode (the gateway, hosts outside the cluster)',
   ipsec_leaf_networks: "legacy routed leaf networks: {leaf: network}, e.g. {internal_api2: internal_api}; found from network_data when absent (a declared '<net><digits>' beside '<net>'); {leaf: leaf} keeps one separate",
+  ipsec_uninstall_tunnels: "the role's switch: true removes everything tripleo-ipsec installed from every node, through a normal deploy",
+  ipsec_upgrade_tunnels: "the role's switch: true replaces overcloud-* files an earlier installation (the role) left, as apply --upgrade",
 };
 
 export type RawVars = Record<string, unknown>;
@@ -171,9 +186,14 @@ export function resolveIpsecVars(
   merged: Map<string, unknown>,
   problems: Problem[],
   algorithmVerdict: (algorithm: string) => AlgorithmVerdict = checkEspBuiltin,
+  notes?: string[],
 ): Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } {
   const out: Omit<IpsecVars, 'ipsec_psk'> & { ipsec_psk?: string } = { ...IPSEC_VAR_DEFAULTS, ipsec_skip_networks: [], ipsec_clear_hosts: [], ipsec_leaf_networks: {} };
   for (const [key, v] of merged) {
+    if (Object.hasOwn(ROLE_ONLY_VARIABLES, key)) {
+      notes?.push(`IpsecVars.${key} (a variable of the Ansible role) is ignored: ${ROLE_ONLY_VARIABLES[key]}`);
+      continue;
+    }
     if (!KNOWN.has(key)) {
       // The value is never shown: a misspelt ipsec_psk is still a key.
       problems.push({

@@ -23,6 +23,8 @@ export interface OvercloudInputs {
   serviceVips?: Record<string, unknown>;
   /** The deployed networks' net_cidr_map (heat environment), name_lower -> CIDRs. */
   netCidrMap?: Record<string, string[]>;
+  /** Notes about the variables themselves. */
+  varNotes?: string[];
 }
 
 /** A DNS name we put in a certificate's CN and a libreswan id. */
@@ -76,7 +78,8 @@ function networksOfHost(vars: Vars, host: string, declared: NetworkDataEntry[] |
 
 export function buildOvercloud(inputs: OvercloudInputs, problems: Problem[]): Overcloud | undefined {
   const { inventory: inv, networkData, vars } = inputs;
-  const notes: string[] = [];
+  const notes: string[] = [...(inputs.varNotes ?? [])];
+  if (vars.ipsec_uninstall_tunnels) notes.push('ipsec_uninstall_tunnels is true: every node removes what tripleo-ipsec installed (apply at step 1 uninstalls)');
   const before = problems.length;
 
   const members = resolveMembership(inv, inputs.stack, problems);

@@ -36,6 +36,14 @@ export interface IpsecVars {
    * and one naming the leaf itself keeps it a network of its own.
    */
   ipsec_leaf_networks: Record<string, string>;
+  /**
+   * The Ansible role's own switches, kept so its IpsecVars still deploy:
+   * true removes everything from every node through a normal deploy (the
+   * role's ipsec_uninstall_tunnels), or replaces what an earlier
+   * installation left (ipsec_upgrade_tunnels, as apply --upgrade).
+   */
+  ipsec_uninstall_tunnels: boolean;
+  ipsec_upgrade_tunnels: boolean;
 }
 
 export type AuthMode = 'psk' | 'cert';

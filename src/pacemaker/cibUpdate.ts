@@ -17,7 +17,16 @@ export interface ApplyOptions {
   cibFile?: string;
   /** Print what would change, change nothing. */
   dryRun?: boolean;
+  /**
+   * The switch from the Ansible role: its resources have our ids
+   * (tripleo-ipsec-<vip>) with its own agent; they are replaced, their
+   * constraints going with them. Without it, such a resource is refused.
+   */
+  replaceRoleResources?: boolean;
 }
+
+/** The agent the Ansible role's resources run (its own copy of resource-agents' ipsec). */
+export const ROLE_AGENT = 'ocf:heartbeat:ipsec';
 
 export interface ApplyReport {
   changes: string[];
@@ -90,7 +99,17 @@ export async function applyPlan(plan: PacemakerPlan, opts: ApplyOptions = {}): P
         if (!opts.dryRun) await pcs(cib, pcsCreateArgs(r));
         continue;
       }
-      if (h.agent !== r.agent) throw new EnvironmentError(`resource ${r.id} exists with agent ${h.agent}, not ${r.agent}: remove it first`);
+      if (h.agent !== r.agent) {
+        if (!(opts.replaceRoleResources && h.agent === ROLE_AGENT)) {
+          throw new EnvironmentError(`resource ${r.id} exists with agent ${h.agent}, not ${r.agent}: remove it first${h.agent === ROLE_AGENT ? ' (the Ansible role\'s: IpsecUpgradeFromRole, or apply --upgrade, replaces it)' : ''}`);
+        }
+        changes.push(`replace ${r.id} (the Ansible role's ${ROLE_AGENT}) and its constraints`);
+        if (!opts.dryRun) {
+          await pcs(cib, ['resource', 'delete', r.id, '--force']);
+          await pcs(cib, pcsCreateArgs(r));
+        }
+        continue;
+      }
       const update: string[] = [];
       for (const [k, v] of Object.entries(r.params)) if (h.params[k] !== v) update.push(`${k}=${v}`);
       for (const k of Object.keys(h.params)) if (!(k in r.params)) update.push(`${k}=`);

@@ -53,6 +53,10 @@ export interface NodePlan {
   firewall: boolean;
   /** On cluster nodes: every cluster node (the first is the default bootstrap node) and the plan it applies. */
   pacemaker?: { hosts: string[]; plan: PacemakerPlan };
+  /** IpsecVars ipsec_uninstall_tunnels: apply removes everything it installed instead. */
+  uninstall?: true;
+  /** IpsecVars ipsec_upgrade_tunnels: apply replaces what an earlier installation left (as --upgrade). */
+  upgrade?: true;
 }
 
 /**
@@ -105,6 +109,8 @@ export interface NodePlanInputs {
   confPathOf: (f: HostPlan['files'][number]) => string;
   firewall: boolean;
   pacemaker?: NodePlan['pacemaker'];
+  uninstall?: boolean;
+  upgrade?: boolean;
 }
 
 export function buildNodePlan(i: NodePlanInputs): NodePlan {
@@ -132,6 +138,8 @@ export function buildNodePlan(i: NodePlanInputs): NodePlan {
     ),
     firewall: i.firewall,
     ...(i.pacemaker ? { pacemaker: i.pacemaker } : {}),
+    ...(i.uninstall ? { uninstall: true as const } : {}),
+    ...(i.upgrade ? { upgrade: true as const } : {}),
   };
 }
 
@@ -208,6 +216,7 @@ export function parseNodePlan(text: string, where: string): NodePlan {
   });
   p.conns = conns;
   if (typeof p.firewall !== 'boolean') bad('firewall', p.firewall, 'not true or false');
+  for (const k of ['uninstall', 'upgrade'] as const) if (p[k] !== undefined && p[k] !== true) bad(k, p[k], 'not true (or absent)');
   p.files!.forEach((f, i) => {
     if (typeof f?.path !== 'string' || !NODE_PATH.test(f.path) || f.path.split('/').includes('..')) bad(`files[${i}].path`, f?.path, `not a path under ${nodePaths.ipsecD}, ${nodePaths.firewallDir} or ${nodePaths.stateDir}`);
     if (typeof f.mode !== 'string' || !/^0[0-7]{3}$/.test(f.mode)) bad(`files[${i}].mode`, f.mode, 'not an octal mode such as "0600"');

@@ -18,6 +18,9 @@ export interface HostTreeOptions {
   certificate?: HostCertificate;
   /** On cluster nodes: the cluster's nodes and the Pacemaker plan, for the node plan. */
   pacemaker?: NodePlan['pacemaker'];
+  /** The role's switches, carried to apply by the node plan. */
+  uninstall?: boolean;
+  upgrade?: boolean;
 }
 
 export interface PlannedFile {
@@ -85,6 +88,8 @@ export function hostTree(plan: HostPlan, opts: HostTreeOptions): HostTree {
       confPathOf,
       firewall: opts.firewall,
       ...(opts.pacemaker ? { pacemaker: opts.pacemaker } : {}),
+      uninstall: opts.uninstall,
+      upgrade: opts.upgrade,
     }),
   );
   // 0600: it lists every file's digest, a secrets file's too (an offline check of a guessed PSK).

@@ -14,10 +14,11 @@ export const pacemakerCommand: Command = {
       .positional('action', { choices: ['apply', 'remove'] as const, describe: 'apply: create or update; remove: take out what the plan names' })
       .option('plan', { type: 'string', demandOption: true, describe: `${outputPaths.pacemakerPlan} written by generate` })
       .option('cib-file', { type: 'string', describe: 'work on this CIB file instead of the live cluster' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'print what would change, change nothing' }),
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print what would change, change nothing' })
+      .option('upgrade', { type: 'boolean', default: false, describe: "replace the Ansible role's resources of the same names (ocf:heartbeat:ipsec) and their constraints" }),
   handler: async (a) => {
     const plan = readPlan(String(a.plan));
-    const opts = { cibFile: a['cib-file'] as string | undefined, dryRun: a['dry-run'] as boolean };
+    const opts = { cibFile: a['cib-file'] as string | undefined, dryRun: a['dry-run'] as boolean, replaceRoleResources: a.upgrade as boolean };
     const r = a.action === 'apply' ? await applyPlan(plan, opts) : await removePlan(plan, opts);
     for (const c of r.changes) say(`${opts.dryRun ? 'would ' : ''}${c}\n`);
     say(r.changes.length === 0 ? 'no change: the cluster already matches the plan\n' : r.pushed ? `pushed ${r.changes.length} change(s) as one CIB update\n` : '');

@@ -311,6 +311,28 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(strip(snapshot(A))).toEqual(strip(before[A]));
   }, 90_000);
 
+  it("IpsecVars ipsec_uninstall_tunnels (the role's switch): a deploy's own apply steps remove everything, as --uninstall", () => {
+    expect(apply(A).code).toBe(0);
+    expect(exists(A, '/etc/ipsec.d/overcloud-internal_api.conf')).toBe(true);
+    const env2 = join(s.dir, 'env-uninstall.yaml');
+    writeFileSync(env2, stringify({ parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ipsec_uninstall_tunnels: true } } }), { mode: 0o600 });
+    const out = join(s.dir, 'undercloud-out-uninstall');
+    const g = spawnSync(process.execPath, [CLI, 'generate', '-i', inv, '-e', env2, '-o', out], { encoding: 'utf8' });
+    expect(g.status, g.stderr).toBe(0);
+    expect(g.stdout + g.stderr).toContain('ipsec_uninstall_tunnels is true');
+    const shipped = join(s.dir, 'shipped-uninstall-A');
+    spawnSync('cp', ['-a', join(out, A), shipped]);
+    const step = (n: string) => run(A, ['apply', '--tree', shipped, '--host', A, '--ctlsocket', PLUTO_CTL, '--step', n]);
+    const one = step('1');
+    expect(one.err).toBe('');
+    expect(one.code).toBe(0);
+    expect(one.out).toContain('restored etc/ipsec.conf');
+    expect(strip(snapshot(A))).toEqual(strip(before[A]));
+    expect([...status(A).conns.keys()].sort()).toEqual(beforeConns[A]);
+    expect(iptables(A, ['-C', 'INPUT', '-j', 'TRIPLEO-IPSEC']).status).not.toBe(0);
+    expect(step('3').out).toContain('nothing to uninstall');
+  }, 90_000);
+
   it('makes pluto listen only when a conn it loaded found no local address (the address came after pluto): then the conn is oriented and started', () => {
     const C = 'overcloud-controller-0';
     const ns = lab.addHost('n9');

@@ -120,6 +120,33 @@ describe('Pacemaker plan on a CIB file with real pcs', () => {
     expect(run('crm_verify', ['--xml-file', cib]).code).toBe(0);
   }, 120_000);
 
+  it("replaces the Ansible role's resources (same ids, ocf:heartbeat:ipsec, its own constraints) only when upgrading from it", async () => {
+    const roleCib = join(s.dir, 'cib-role.xml');
+    writeFileSync(roleCib, run('cibadmin', ['--empty']).out);
+    expect(run('pcs', ['-f', roleCib, 'property', 'set', 'stonith-enabled=false']).code).toBe(0);
+    for (const v of r.overcloud.vips) {
+      const ip = `ip-${v.address.replace(/:/g, '.')}`;
+      expect(run('pcs', ['-f', roleCib, 'resource', 'create', ip, 'ocf:heartbeat:IPaddr2', `ip=${v.address}`, `cidr_netmask=${v.address.includes(':') ? 64 : 24}`]).code).toBe(0);
+      // As the role made them (tripleo-ipsec's tasks/resource-agent.yml): its agent, a colocation and two orders, pcs-generated ids.
+      const res = run('pcs', ['-f', roleCib, 'resource', 'create', `tripleo-ipsec-${v.name}`, 'ocf:heartbeat:ipsec', `tunnel=overcloud-${v.name}-vip-tunnel`, `vip=${v.address}`, `fallbacktunnel=overcloud-${v.name}-node-to-vip-tunnel`, '--disabled']);
+      expect(res.code, res.out).toBe(0);
+      expect(run('pcs', ['-f', roleCib, 'constraint', 'colocation', 'add', `tripleo-ipsec-${v.name}`, 'with', ip]).code).toBe(0);
+      expect(run('pcs', ['-f', roleCib, 'constraint', 'order', 'start', ip, 'then', 'start', `tripleo-ipsec-${v.name}`, 'symmetrical=false']).code).toBe(0);
+    }
+    const before = readFileSync(roleCib, 'utf8');
+    await expect(applyPlan(r.pacemaker, { cibFile: roleCib })).rejects.toThrow(/resource tripleo-ipsec-internal_api exists with agent ocf:heartbeat:ipsec, not ocf:tripleo:ipsec: remove it first \(the Ansible role's: IpsecUpgradeFromRole, or apply --upgrade, replaces it\)/);
+    expect(readFileSync(roleCib, 'utf8')).toBe(before);
+    const up = await applyPlan(r.pacemaker, { cibFile: roleCib, replaceRoleResources: true });
+    expect(up.changes.filter((c) => c.startsWith('replace tripleo-ipsec-'))).toHaveLength(r.pacemaker.resources.length);
+    const view = parseCib(readFileSync(roleCib, 'utf8'));
+    for (const res of r.pacemaker.resources) expect(view.primitives.get(res.id)?.agent).toBe('ocf:tripleo:ipsec');
+    // Only our constraints reference them now: the role's went with its resources.
+    const refs = [...view.constraints.values()].filter((c) => Object.values(c.attrs).some((v) => v.startsWith('tripleo-ipsec-')));
+    expect(refs.map((c) => c.id).sort()).toEqual(r.pacemaker.constraints.map((c) => c.id).sort());
+    expect(run('crm_verify', ['--xml-file', roleCib]).code).toBe(0);
+    expect((await applyPlan(r.pacemaker, { cibFile: roleCib, replaceRoleResources: true })).changes).toEqual([]);
+  }, 180_000);
+
   it('the generated pacemaker.sh builds the same configuration and is idempotent', () => {
     const script = r.files.find((f) => f.path === 'cluster/pacemaker.sh')!;
     const path = join(s.dir, 'pacemaker.sh');

@@ -142,3 +142,23 @@ describe('inputs that are not regular files, or too large', () => {
     expect(readInputBytes(join(s.dir, 'ok.yaml'), 'x').toString()).toBe('a: 1\n');
   });
 });
+
+describe("the Ansible role's IpsecVars, after the switch", () => {
+  it("deploy: its defaults/main.yml (fetched data) as IpsecVars, each variable of its own with a note, the meaningful ones mapped", async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const role = parse(readFileSync(join(__dirname, '..', '..', 'fixtures', 'tripleo-samples', 'role', 'defaults-main.yml'), 'utf8')) as Record<string, unknown>;
+    const r = generateFrom({ ...small(), env: { parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ...role } } } });
+    expect(r.overcloud.notes.filter((n) => n.includes('a variable of the Ansible role'))).toEqual([
+      "IpsecVars.ipsec_force_install_legacy (a variable of the Ansible role) is ignored: the role's pre-2018 layout; tripleo-ipsec has one",
+      'IpsecVars.ipsec_setup_resource_agents (a variable of the Ansible role) is ignored: tripleo-ipsec always installs ocf:tripleo:ipsec (host_prep_tasks) and creates its resources at step 3',
+      "IpsecVars.overcloud_controller_identifier (a variable of the Ansible role) is ignored: cluster nodes come from the inventory's pacemaker group",
+    ]);
+    expect([r.overcloud.vars.ipsec_uninstall_tunnels, r.overcloud.vars.ipsec_upgrade_tunnels]).toEqual([false, false]);
+    const nodePlan = r.hostTree('overcloud-controller-0').nodePlan;
+    expect([nodePlan.uninstall, nodePlan.upgrade]).toEqual([undefined, undefined]);
+    const up = generateFrom({ ...small(), env: { parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK, ...role, ipsec_uninstall_tunnels: true, ipsec_upgrade_tunnels: true } } } });
+    const p = up.hostTree('overcloud-novacompute-0').nodePlan;
+    expect([p.uninstall, p.upgrade]).toEqual([true, true]);
+  });
+});
