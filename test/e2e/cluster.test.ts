@@ -468,6 +468,44 @@ describe('e2e: every node keeps its tunnel with the VIP\'s holder through every 
     }
   }, 900_000);
 
+  it('a start that runs out of time (the new holder\'s pluto hung): the VIP goes with its tunnel to a node where it starts, and comes back after failure-timeout, with no operator', async () => {
+    const old = holderNow();
+    const target = otherController(old);
+        const t = node(target);
+    const timeoutS = JSON.parse(readFileSync(planFile, 'utf8')).resources[0].startTimeout as number;
+    process.kill(t.plutoPid!, 'SIGSTOP');
+    let resumed = false;
+    try {
+      // Banned from the old holder and preferred on the target, constraints kept (as an operator's move, or a failed node).
+      pcs(['resource', 'move-with-constraint', VIP_RSC, target]);
+      // The VIP moves; the tunnel's start there answers at its timeout (less the agent's reserve) and fails.
+      await cluster.until('the start on the hung pluto to fail', () => (crmMon()?.failures ?? []).some((x) => x.resource === TUNNEL_RSC && x.task === 'start'), (timeoutS + 30) * 1000, 500);
+      const failedAt = Date.now();
+      // Pluto answers again before the recovery's stop needs it (a stop a hung pluto never answers fails,
+      // and a failed stop is fenced: Pacemaker's rule for a node whose state is unknown).
+      process.kill(t.plutoPid!, 'SIGCONT');
+      resumed = true;
+      // The tunnel cannot start on the target now (its start failed), and the colocation draws the VIP
+      // to where it can (its influence outweighs the move's preference): another controller.
+      const elsewhere = () => {
+        const v = whereIs(VIP_RSC);
+        return v !== undefined && v !== target && whereIs(TUNNEL_RSC) === v ? v : undefined;
+      };
+      await cluster.until('the VIP and its tunnel together on another controller', () => elsewhere() !== undefined, 60_000, 500);
+      await waitAllOn(elsewhere()!, ALL, 'after the failed start', 60_000);
+      // No cleanup: failure-timeout (60 s) expires the failure, and the move's preference brings both back.
+      await cluster.until('the VIP and its tunnel back on the target', () => whereIs(VIP_RSC) === target && whereIs(TUNNEL_RSC) === target, 150_000, 500);
+      const after = (Date.now() - failedAt) / 1000;
+      console.log(`e2e: the target took the VIP and its tunnel again ${after.toFixed(1)} s after the failed start (failure-timeout 60 s)`);
+      expect(after).toBeGreaterThan(50);
+      await waitAllOn(target, ALL, 'after the failure expired', 60_000);
+      await assertSettled(target, ALL);
+    } finally {
+      if (!resumed) process.kill(t.plutoPid!, 'SIGCONT');
+      pcs(['resource', 'clear', VIP_RSC]);
+    }
+  }, 400_000);
+
   it('reports the timings (median of 3) and what bounds each', () => {
     const rows = Object.entries(timings).map(([k, v]) => `| ${k} | ${median(v).toFixed(3)} | ${v.map((x) => x.toFixed(3)).join(', ')} | ${bounds[k]} |`);
     console.log(['e2e VIP continuity (s; VIP up on the new holder -> last node authenticated there):', '| transition | median | runs | bounded by |', '|---|---:|---|---|', ...rows].join('\n'));
