@@ -2,6 +2,9 @@
 // (heartbeat/ipsec), alternately, against the same pluto, with 10 and 2,500
 // conns loaded, under `env -i PATH=...` (no NODE_EXTRA_CA_CERTS).
 // Reports medians and ratios against baselines measured in the same run.
+// Each agent runs its own layout: ours a holder file (one end, as a VIP with
+// one peer; bench:scale has VIPs with hundreds), the shell agent the single
+// VIP conn the Ansible role wrote. The other conns are loaded, not initiated.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,10 +31,13 @@ function time(argv: string[], env: Record<string, string>): { ms: number; code: 
 // As generate writes them: the VIP's conn in a file of its own, the mesh in others.
 const VIP_CONF = `conn ${TUNNEL}\n\tleft=${VIP}\n\tleftid=@internal_apivip\n\tright=%any\n\trightid=@overcloudinternal_apicluster\n\tauthby=secret\n\tikev2=insist\n\tauto=ignore\n`;
 
+// Ours: the VIP's ends as generate writes them (one here, to a peer that never answers).
+const HOLDER_CONF = `conn ${TUNNEL}-to-bench-peer\n\tleft=192.0.2.10\n\tleftid=@internal_apivip\n\tleftsubnet=${VIP}/32\n\tright=198.51.100.250\n\trightid=@bench-peer.internal_apivip\n\tconnalias=${TUNNEL}.ends\n\tauthby=secret\n\tikev2=insist\n\tauto=add\n`;
+
 function meshWith(n: number): string {
   const lines: string[] = [];
-  // n - 1 more loaded conns to peers that never answer (auto=add: loaded, not initiated)
-  for (let i = 1; i < n; i++) {
+  // n - 2 more loaded conns to peers that never answer (auto=add: loaded, not initiated)
+  for (let i = 2; i < n; i++) {
     const a = 10 + (i % 200);
     const b = Math.floor(i / 200);
     lines.push(`conn overcloud-bench-${i}\n\tleft=192.0.2.10\n\tright=198.51.${100 + b}.${a}\n\tauthby=secret\n\tikev2=insist\n\tauto=add\n`);
@@ -51,6 +57,8 @@ function benchAt(conns: number, scratch: string): Row[] {
     const confdir = join(dir, 'ipsec.d');
     mkdirSync(confdir, { recursive: true });
     writeFileSync(join(confdir, 'overcloud-internal_api-vip.conf'), VIP_CONF);
+    mkdirSync(join(confdir, 'overcloud-vip-holder'));
+    writeFileSync(join(confdir, 'overcloud-vip-holder', `${TUNNEL}.conf`), HOLDER_CONF);
     writeFileSync(join(confdir, 'overcloud-bench.conf'), meshWith(conns));
     writeFileSync(join(confdir, 'overcloud-bench.secrets'), `@internal_apivip @overcloudinternal_apicluster : PSK "${PSK}"\n`, { mode: 0o600 });
     const p = startPluto(lab, ns, join(dir, 'pluto'), confdir);
@@ -58,7 +66,9 @@ function benchAt(conns: number, scratch: string): Row[] {
     const loaded = () => whack(lab, p, ['--briefstatus']).stdout;
     for (let i = 0; i < 300 && !/Total IPsec connections: loaded/.test(loaded()); i++) spawnSync('sleep', ['0.1']);
     const base = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: 'bench' };
-    const oursEnv = { ...base, OCF_RESKEY_tunnel: TUNNEL, OCF_RESKEY_vip: VIP, OCF_RESKEY_confdir: confdir, OCF_RESKEY_ctlsocket: p.ctl, OCF_RESKEY_CRM_meta_interval: '10000' };
+    const ourRun = join(dir, 'agent-run');
+    mkdirSync(ourRun);
+    const oursEnv = { ...base, OCF_RESKEY_tunnel: TUNNEL, OCF_RESKEY_vip: VIP, OCF_RESKEY_confdir: confdir, OCF_RESKEY_rundir: ourRun, OCF_RESKEY_ctlsocket: p.ctl, OCF_RESKEY_CRM_meta_interval: '10000' };
     // The shell agent knows no ctlsocket: the ipsec wrapper finds this pluto through IPSEC_RUNDIR, and its config through IPSEC_CONF.
     const theirsEnv = { ...base, OCF_RESKEY_tunnel: TUNNEL, OCF_RESKEY_vip: VIP, OCF_RESKEY_confdir: confdir, IPSEC_RUNDIR: rundir, IPSEC_CONF: p.conf, OCF_RESKEY_CRM_meta_interval: '10000' };
     const inNs = (agent: string, action: string) => ['ip', 'netns', 'exec', ns, agent, action];

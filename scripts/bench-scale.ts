@@ -33,8 +33,8 @@ const OLD_AGENT = process.env.BENCH_OLD_AGENT;
 const ADDCONN = '/usr/libexec/ipsec/addconn';
 const WHACK = '/usr/libexec/ipsec/whack';
 const CTL = '/run/pluto/pluto.ctl';
-/** Which parts run (BENCH_SCALE_PARTS=vip,boot; default both). */
-const PARTS = new Set((process.env.BENCH_SCALE_PARTS ?? 'vip,boot').split(','));
+/** Which parts run (BENCH_SCALE_PARTS=vip,monitor,boot; default all). */
+const PARTS = new Set((process.env.BENCH_SCALE_PARTS ?? 'vip,monitor,boot').split(','));
 
 interface Row { n: number; what: string; ms: number[]; floor?: number[]; extra?: string }
 const rows: Row[] = [];
@@ -96,7 +96,7 @@ async function vipMoves(n: number, peerEnds: 'template' | 'fixed') {
     const setup = lab.setUp();
     await lab.until('the mesh settled', () => allUp(lab, MESH(n)), 600_000, 200);
     log(`N=${n} (${peerEnds}): lab up (generate ${setup.generateMs} ms, apply ${setup.applyMs} ms)`);
-    for (const [label, vips] of [['1 VIP', lab.vips.slice(0, 1)], ['5 VIPs at once', lab.vips]] as const) {
+    for (const [label, vips] of PARTS.has('vip') ? ([['1 VIP', lab.vips.slice(0, 1)], ['5 VIPs at once', lab.vips]] as const) : []) {
       const agent: number[] = [];
       const returned: number[] = [];
       const floor: number[] = [];
@@ -113,7 +113,7 @@ async function vipMoves(n: number, peerEnds: 'template' | 'fixed') {
       rows.push({ n, what: `VIP move, ${label}${tag}: agent start -> every peer authenticated`, ms: agent, floor, extra: `start returned after ${median(returned)} ms` });
       if (OLD_AGENT) rows.push({ n, what: `VIP move, ${label}${tag}: the agent before this round`, ms: old, floor });
     }
-    if (peerEnds === 'template') await monitor(lab, n);
+    if (peerEnds === 'template' && PARTS.has('monitor')) await monitor(lab, n);
   } finally {
     lab.cleanup();
   }
@@ -203,8 +203,8 @@ function table(): string {
 
 async function mainBench() {
   for (const n of SIZES) {
-    if (PARTS.has('vip')) {
-      log(`N=${n}: VIP moves, monitor`);
+    if (PARTS.has('vip') || PARTS.has('monitor')) {
+      log(`N=${n}: ${[...PARTS].filter((x) => x !== 'boot').join(', ')}`);
       await vipMoves(n, 'template');
       if (process.env.BENCH_SCALE_FIXED) await vipMoves(n, 'fixed');
     }

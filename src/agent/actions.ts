@@ -14,7 +14,7 @@ import { ikeStatesByConn } from '../libreswan/whackStatus.js';
 import { isLocalAddress } from './localnet.js';
 import { OCF, OcfExit, log, type OcfCode } from './ocf.js';
 import { connNamesIn, confFileDefining, holderConns, holderFiles, type Params } from './params.js';
-import { instanceName, lockInstance, recordStart, startedRecord, forgetStart } from './instance.js';
+import { instanceName, lockInstance, plutoIdentity, recordStart, startedRecord, forgetStart } from './instance.js';
 import { connNames } from '../model/names.js';
 import { libreswanInstalled } from '../libreswan/whack.js';
 import { Deadline, PlutoCtl } from './plutoctl.js';
@@ -103,6 +103,9 @@ export function monitor(ctx: Context): OcfCode {
   if (!isLocalAddress(p.vip)) throw new OcfExit(OCF.ERR_GENERIC, `the VIP's tunnel is started here but VIP ${p.vip} is not on this node`);
   // What start loaded, from its small record (a start of an earlier version: the holder file).
   const rec = startedRecord(p.rundir, instanceName());
+  // pluto loses loaded conns only by ending: the same pluto process start loaded the ends into still
+  // has them (two small reads, no whack). Ends deleted by hand are for the deep check, every minute.
+  if (ctx.checkLevel < 10 && rec?.pluto !== undefined && rec.ctlsocket === p.ctlsocket && plutoIdentity(p.ctlsocket) === rec.pluto) return OCF.SUCCESS;
   const conns = rec?.conns ?? connNamesIn(holderFiles(p).file);
   // The first and the last end: pluto lost them if it restarted without rundir (each query ~2 ms, whatever pluto holds).
   for (const name of new Set([conns[0], conns[conns.length - 1]])) {
@@ -144,7 +147,7 @@ export function start(ctx: Context): OcfCode {
     // This node's own end may still carry the previous holder's SA, whose policy
     // would send this node's traffic for its own VIP away to that node.
     if (pluto.terminate(p.tunnel) === 'absent') pluto.addConns(confFileDefining(p.confdir, p.tunnel), [p.tunnel]);
-    recordStart(p.rundir, instanceName(), { tunnel: p.tunnel, vip: p.vip, ctlsocket: p.ctlsocket, file, conns });
+    recordStart(p.rundir, instanceName(), { tunnel: p.tunnel, vip: p.vip, ctlsocket: p.ctlsocket, file, conns, pluto: plutoIdentity(p.ctlsocket) });
     link(p);
     if (!wasLinked) {
       // The usual start: nothing of this VIP's loaded here.

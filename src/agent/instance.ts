@@ -3,7 +3,7 @@
 // the lock that serialises the instance's start and stop. Both live in
 // rundir (tmpfs: gone after a reboot, as is everything started).
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { makeDirs } from '../output/makeDirs.js';
 import { log, OCF, OcfExit } from './ocf.js';
 import { CONN_NAME } from '../model/names.js';
@@ -17,6 +17,29 @@ export interface StartedRecord {
   /** The holder file start linked, and the conns it loaded from it. */
   file: string;
   conns: string[];
+  /** The pluto start loaded them into (plutoIdentity), when known. */
+  pluto?: string;
+}
+
+/**
+ * Which pluto process answers on `ctlsocket`: its pid (the pid file pluto
+ * keeps beside its control socket) and its start time (/proc, so a reused
+ * pid is another pluto). Undefined when either cannot be read. Two reads of
+ * small files: the monitor's way to tell, without a whack, that the pluto
+ * holding the ends is the one start loaded them into.
+ */
+export function plutoIdentity(ctlsocket: string): string | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(join(dirname(ctlsocket), 'pluto.pid'), 'utf8'), 10);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces): state is the 3rd field, starttime the 22nd.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (rest[0] === 'Z' || rest[0] === 'X') return undefined;
+    return `${pid}@${rest[19]}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The resource instance, as Pacemaker names it (`tripleo-ipsec-internal_api`, or `x:0` for a clone). */
@@ -50,6 +73,7 @@ export function startedRecord(rundir: string, instance: string): StartedRecord |
     return undefined;
   }
   if (typeof r.tunnel !== 'string' || !CONN_NAME.test(r.tunnel) || typeof r.ctlsocket !== 'string' || !r.ctlsocket.startsWith('/') || typeof r.file !== 'string' || !Array.isArray(r.conns) || !r.conns.every((c) => typeof c === 'string' && CONN_NAME.test(c))) return undefined;
+  if (r.pluto !== undefined && typeof r.pluto !== 'string') return undefined;
   return r as StartedRecord;
 }
 

@@ -2,7 +2,7 @@
 // and exit code; the VIP moving between two nodes by hand, its holder's pluto
 // killed and restarted: each time every peer ends with exactly one IKE SA,
 // with the VIP's current holder.
-import { existsSync, lstatSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../../../src/generate.js';
@@ -10,7 +10,7 @@ import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import { Lab } from '../../helpers/netns.js';
 import { alive, plutoLog, startPluto, stopPluto, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
-import { runAgent } from '../../helpers/agent.js';
+import { instanceFor, runAgent } from '../../helpers/agent.js';
 import { Deadline, PlutoCtl } from '../../../src/agent/plutoctl.js';
 import { spawnSync } from 'node:child_process';
 import { scratchDir, writeInputs } from '../../helpers/inputs.js';
@@ -153,8 +153,19 @@ describe('ocf:tripleo:ipsec against real pluto', () => {
     assertPlutosFine();
   });
 
-  it('monitor: an end deleted behind its back is an error (start repairs it); a vanished VIP is an error', async () => {
+  it('monitor: an end deleted behind its back is an error at depth 10, and at depth 0 once pluto is not the one start loaded into (start repairs it); a vanished VIP is an error', async () => {
     whack(lab, pluto[c0], ['--name', end(cmp), '--delete']);
+    // Depth 0 asks pluto nothing while the pluto process start loaded the ends into is running.
+    expect(monitor(c0).code).toBe(0);
+    const deep = monitor(c0, '10');
+    expect(deep.code).toBe(1);
+    expect(deep.reason).toMatch(/conn overcloud-internal_api-vip-tunnel-to-overcloud-novacompute-0 is not loaded/);
+    // Another pluto (as after a restart: the record names the one start used): depth 0 asks it.
+    const record = join(pluto[c0].agentRun, `.started.${instanceFor(params(c0))}.json`);
+    const real = readFileSync(record, 'utf8');
+    const rec = JSON.parse(real) as { pluto?: string };
+    expect(rec.pluto).toMatch(/^\d+@\d+$/);
+    writeFileSync(record, JSON.stringify({ ...rec, pluto: '1@0' }));
     const m = monitor(c0);
     expect(m.code).toBe(1);
     expect(m.reason).toMatch(/conn overcloud-internal_api-vip-tunnel-to-overcloud-novacompute-0 is not loaded/);
