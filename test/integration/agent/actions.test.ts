@@ -10,7 +10,8 @@ import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import { Lab } from '../../helpers/netns.js';
 import { alive, plutoLog, startPluto, stopPluto, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
-import { instanceFor, runAgent } from '../../helpers/agent.js';
+import { instanceFor, runAgent, runAgentAsync } from '../../helpers/agent.js';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Deadline, PlutoCtl } from '../../../src/agent/plutoctl.js';
 import { spawnSync } from 'node:child_process';
 import { scratchDir, writeInputs } from '../../helpers/inputs.js';
@@ -233,6 +234,30 @@ describe('ocf:tripleo:ipsec against real pluto', () => {
     console.log(`agent test: holder's pluto restarted, every peer authenticated ${ms} ms after pluto answered`);
     expect(ms).toBeLessThan(2000);
     expect(monitor(c0).code).toBe(0);
+    assertPlutosFine();
+  }, 60_000);
+
+  it('a start while pluto is stalled (stopped for 3 s, as a pluto busy with its boot load): start waits for it inside its timeout and every peer authenticates, no operator', async () => {
+    expect(runAgent(ns[c0], 'stop', params(c0)).code).toBe(0);
+    await waitFor('the peers to drop their SAs with controller-0 (IKE Delete)', () => holderOf(cmp) === undefined && holderOf(c1) === undefined, 5_000);
+    process.kill(pluto[c0].pid, 'SIGSTOP');
+    let resumed = false;
+    try {
+      const t0 = Date.now();
+      const starting = runAgentAsync(ns[c0], 'start', params(c0), { OCF_RESKEY_CRM_meta_timeout: '20000' });
+      await delay(3000);
+      process.kill(pluto[c0].pid, 'SIGCONT');
+      resumed = true;
+      const r = await starting;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.ms).toBeGreaterThan(2500);
+      expect(r.ms).toBeLessThan(20_000);
+      await waitFor('every peer authenticated with controller-0', () => holderOf(cmp) === addr[c0] && holderOf(c1) === addr[c0], 15_000, 20);
+      console.log(`agent test: start against a pluto stalled 3 s returned after ${r.ms.toFixed(0)} ms; every peer authenticated ${Date.now() - t0} ms after it began`);
+      expect(monitor(c0, '10').code).toBe(0);
+    } finally {
+      if (!resumed) process.kill(pluto[c0].pid, 'SIGCONT');
+    }
     assertPlutosFine();
   }, 60_000);
 
