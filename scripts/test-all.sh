@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(libreswan pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils iproute2 iptables nftables openssl iputils-ping tcpdump ansible-core openssh-server openssh-client rpm)
+DEBS=(libreswan pacemaker pacemaker-cli-utils corosync pcs resource-agents libxml2-utils iproute2 iptables nftables openssl iputils-ping tcpdump ansible-core openssh-server openssh-client rpm systemd)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

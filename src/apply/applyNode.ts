@@ -15,7 +15,7 @@ import { fileNames, nodePaths } from '../model/names.js';
 import type { DeployStep } from '../plan/tunnels.js';
 import { parseNodePlan } from '../plan/nodePlan.js';
 import { carryOut, type ApplyReport } from './act.js';
-import { decideApply, decideUninstall } from './decide.js';
+import { decideApply, decideFirewallRestore, decideUninstall } from './decide.js';
 import type { Family } from './firewall.js';
 import { realNodeEnv, type NodeEnv } from './nodeEnv.js';
 import { readNodeTree } from './nodeTree.js';
@@ -35,6 +35,8 @@ export interface ApplyNodeOptions {
   step?: DeployStep;
   uninstall: boolean;
   upgrade: boolean;
+  /** Put back the firewall chains the last apply installed (at boot: the firewall service loaded only its own rules). */
+  restoreFirewall?: boolean;
   ctlsocket: string;
   /** Apply the Pacemaker plan when this node is the bootstrap node (step 3 or no step). */
   pacemaker: boolean;
@@ -62,6 +64,13 @@ export function isOfflineRoot(root: string): boolean {
 }
 
 export async function applyNode(o: ApplyNodeOptions, env: NodeEnv = realNodeEnv(resolve(o.root), o.ctlsocket, o.nssdir ?? join(resolve(o.root), nodePaths.nssDir), { live: !isOfflineRoot(o.root) })): Promise<ApplyReport> {
+  if (o.restoreFirewall) {
+    const families = env.files.readManifest()?.firewall ?? [];
+    const obs = await observeNode(env, undefined, { uninstall: false, firewallFamilies: env.live ? families : [] });
+    const d = env.live ? decideFirewallRestore(obs) : undefined;
+    if (!d) return { changes: [env.live ? 'nothing to restore: no manifest' : 'nothing to restore: an image being built has no firewall of its own'], pluto: [], plutoSkipped: false };
+    return carryOut(d, env);
+  }
   // The role's switches come with the node plan (IpsecVars on the undercloud): a deploy can uninstall, or upgrade.
   const fromPlan = !o.uninstall && o.source ? desiredState(o) : undefined;
   if (o.uninstall || fromPlan?.nodePlan.uninstall) {

@@ -259,3 +259,23 @@ export function decideUninstall(obs: Observation, o: { live: boolean; pacemaker:
   for (const d of OUR_DIRS) changes.push({ do: 'remove-dir-if-empty', path: d });
   return { journal: { ...m, complete: false }, changes };
 }
+
+/**
+ * After a reboot (or a firewall service that reloaded its own rules): the
+ * chains the last apply installed, put back from the fragments it
+ * installed, no inputs needed. Only families whose chains or jumps are
+ * missing; the manifest stays as it is.
+ */
+export function decideFirewallRestore(obs: Observation): Decision | undefined {
+  const m = obs.manifest;
+  if (!m) return undefined;
+  const changes: Change[] = [];
+  for (const family of m.firewall) {
+    const path = `${nodePaths.firewallDir}/${fileNames.iptables(family)}`;
+    const fragment = obs.files.get(path);
+    if (!fragment) throw new InputError(`/${path}: the manifest says apply installed it, but it is not there: run apply`);
+    const there = obs.firewall.get(family);
+    if (!there?.chains || !there.jumps) changes.push({ do: 'install-firewall', family, fragment: fragment.bytes.toString('utf8') });
+  }
+  return { journal: m, changes, final: m };
+}

@@ -145,6 +145,23 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(log).toBeGreaterThan(0);
   });
 
+  it('a boot that loaded only the firewall service\'s rules (our chains gone): apply --restore-firewall puts them back from the installed files, with no inputs; once there, it changes nothing', () => {
+    const save = (tool: string) => nodes.exec(A, `${tool}-save`, ['-t', 'filter']).stdout.split('\n').filter((l) => /TRIPLEO-IPSEC/.test(l)).sort();
+    const before = { 4: save('iptables'), 6: save('ip6tables') };
+    expect(before[4].length).toBeGreaterThan(3);
+    // As a boot leaves it: the service's own rules only (here, none).
+    for (const tool of ['iptables', 'ip6tables']) for (const args of [['-F'], ['-X']]) expect(nodes.exec(A, tool, args).status).toBe(0);
+    expect(save('iptables')).toEqual([]);
+    const restore = () => run(A, ['apply', '--restore-firewall', '--ctlsocket', PLUTO_CTL]);
+    const r = restore();
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('installed iptables chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT');
+    expect({ 4: save('iptables'), 6: save('ip6tables') }).toEqual(before);
+    expect(restore().out).toBe('no change\n');
+    expect(apply(A).out).toBe('no change\n');
+  });
+
   it('a second run repairs a pluto that lost conns (deleted by hand, or unrouted): only those come back', () => {
     const lost = `overcloud-internal_api-to-${B}`;
     const responder = 'overcloud-internal_api-to-overcloud-controller-0';

@@ -5,7 +5,7 @@
 // the agent is where Pacemaker looks for ocf:tripleo:ipsec, the heat
 // templates are where heat-env/ipsec.yaml says.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scratchDir } from '../../helpers/inputs.js';
@@ -49,6 +49,17 @@ describe('the tripleo-ipsec RPM', () => {
     }
     // The documentation the README links to comes with it.
     for (const f of ['README.md', 'docs/design.md', 'docs/reference/cli.md', 'docs/reference/agent.md']) expect(files, f).toMatch(new RegExp(` /usr/share/doc/tripleo-ipsec[^/]*/${f.replace('.', '\\.')}$`, 'm'));
+    // The unit that puts our firewall chains back at boot: installed, enabled, and valid for systemd.
+    expect(files).toMatch(/^-rw-r--r-- .* \/usr\/lib\/systemd\/system\/tripleo-ipsec-firewall\.service$/m);
+    expect(files).toMatch(/^lrwxrwxrwx .* \/usr\/lib\/systemd\/system\/multi-user\.target\.wants\/tripleo-ipsec-firewall\.service -> \.\.\/tripleo-ipsec-firewall\.service$/m);
+    const unit = readFileSync(join(root, 'usr/lib/systemd/system/tripleo-ipsec-firewall.service'), 'utf8');
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/tripleo-ipsec apply --restore-firewall$/m);
+    const check = join(root, 'verify', 'tripleo-ipsec-firewall.service');
+    mkdirSync(join(root, 'verify'), { recursive: true });
+    writeFileSync(check, unit.replace('/usr/bin/tripleo-ipsec', join(root, 'usr/bin/tripleo-ipsec')));
+    const verified = spawnSync('systemd-analyze', ['verify', check], { encoding: 'utf8' });
+    expect(`${verified.stdout}${verified.stderr}`).toBe('');
+    expect(verified.status).toBe(0);
     // Distribution policy: no /usr/bin/env interpreter.
     expect(readFileSync(join(root, 'usr/lib/ocf/resource.d/tripleo/ipsec'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/node');
   });

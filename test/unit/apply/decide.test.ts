@@ -3,7 +3,7 @@
 // first of them, and the manifest after the last. The executor is covered by
 // the integration tests on real nodes.
 import { describe, expect, it } from 'vitest';
-import { decideApply, decideUninstall, type ApplyChoices, type Change } from '../../../src/apply/decide.js';
+import { decideApply, decideFirewallRestore, decideUninstall, type ApplyChoices, type Change } from '../../../src/apply/decide.js';
 import type { Observation } from '../../../src/apply/observe.js';
 import type { Manifest } from '../../../src/apply/manifest.js';
 import type { PlutoStatus } from '../../../src/libreswan/whackStatus.js';
@@ -134,3 +134,25 @@ describe('decideUninstall', () => {
   });
 });
 
+
+describe('decideFirewallRestore', () => {
+  it('after a boot: the families the manifest lists whose chains or jumps are gone, from the installed fragments; nothing when they are there; the manifest kept', () => {
+    const node = afterFirstRun();
+    expect(decideFirewallRestore(node)!.changes).toEqual([]);
+    const booted = { ...node, firewall: new Map([[4, { chains: false, jumps: false }]]) } as Observation;
+    const d = decideFirewallRestore(booted)!;
+    const fragment = desired.files.find((f) => f.path === 'etc/tripleo-ipsec/ipsec.iptables')!;
+    expect(d.changes).toEqual([{ do: 'install-firewall', family: 4, fragment: bytes(fragment).toString('utf8') }]);
+    expect(d.final).toEqual(node.manifest);
+    // Jumps gone, chains there (a service that flushed INPUT and OUTPUT only): restored too.
+    expect(decideFirewallRestore({ ...node, firewall: new Map([[4, { chains: true, jumps: false }]]) } as Observation)!.changes).toHaveLength(1);
+  });
+
+  it('a fragment the manifest lists but that is gone: one error naming it; no manifest: nothing to do', () => {
+    const node = afterFirstRun();
+    const files = new Map(node.files);
+    files.delete('etc/tripleo-ipsec/ipsec.iptables');
+    expect(() => decideFirewallRestore({ ...node, files, firewall: new Map([[4, { chains: false, jumps: false }]]) } as Observation)).toThrow('/etc/tripleo-ipsec/ipsec.iptables: the manifest says apply installed it, but it is not there: run apply');
+    expect(decideFirewallRestore(bare())).toBeUndefined();
+  });
+});
