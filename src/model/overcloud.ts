@@ -129,5 +129,5 @@ export function buildOvercloud(inputs: OvercloudInputs, problems: Problem[]): Ov
     }
     return { name: n.name, fqdn: n.fqdn, role: n.role, pacemaker: n.pacemaker, addresses };
   });
-  return { nodes, networks: networks.tunnelled, vips, vars: vars as IpsecVars, notes: [...new Set(notes)].sort() };
+  return { nodes, networks: networks.tunnelled, vips, vars: vars as IpsecVars, notes: [...new Set(notes)].sort(), ...(members.stack !== undefined ? { stack: members.stack } : {}) };
 }

@@ -91,6 +91,8 @@ export interface Overcloud {
   vars: IpsecVars;
   /** What the operator should know about how the model was built (fallbacks taken). */
   notes: string[];
+  /** The inventory's stack these nodes are (undefined: the inventory names none). */
+  stack?: string;
 }
 
 /** One file of the output, relative to a host's (or the cluster's) root. */

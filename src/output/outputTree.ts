@@ -34,6 +34,8 @@ interface Ownership {
   files: string[];
   /** Set while files move into place: the union of what was and what will be ours. */
   incomplete?: true;
+  /** The stack the output is of: another stack's generate into it is refused (it would remove these trees). */
+  stack?: string;
 }
 
 export interface OutputTreeOptions {
@@ -53,6 +55,8 @@ export interface OutputTreeOptions {
    * ours it may hold, recognised by their place in the layout.
    */
   earlierLayout?: (path: string, dir: string) => boolean;
+  /** The stack this output is of, recorded; an output of another stack is refused. */
+  stack?: string;
 }
 
 export interface OutputTreeReport {
@@ -103,14 +107,14 @@ function readOwnership(dir: string): Ownership | undefined {
   } catch {
     o = {};
   }
-  if (o.format !== OWNERSHIP_FORMAT || !Array.isArray(o.files) || !o.files.every((f) => typeof f === 'string')) {
+  if (o.format !== OWNERSHIP_FORMAT || !Array.isArray(o.files) || !o.files.every((f) => typeof f === 'string') || (o.stack !== undefined && typeof o.stack !== 'string')) {
     throw new InputError(`${join(dir, OWNERSHIP_FILE)} is not the record tripleo-ipsec generate keeps of its output; move it away or choose another --out`);
   }
   return o as Ownership;
 }
 
-function writeOwnership(dir: string, files: Iterable<string>, incomplete: boolean): void {
-  const o: Ownership = { format: OWNERSHIP_FORMAT, version: 1, files: [...new Set(files)].sort(), ...(incomplete ? { incomplete: true as const } : {}) };
+function writeOwnership(dir: string, files: Iterable<string>, incomplete: boolean, stack: string | undefined): void {
+  const o: Ownership = { format: OWNERSHIP_FORMAT, version: 1, files: [...new Set(files)].sort(), ...(incomplete ? { incomplete: true as const } : {}), ...(stack !== undefined ? { stack } : {}) };
   replaceFileAtomically(join(dir, OWNERSHIP_FILE), JSON.stringify(o, null, 1) + '\n', 0o644, { durable: true });
 }
 
@@ -215,6 +219,12 @@ export function writeOutputTreeSync(outDir: string, files: Iterable<OutputFile>,
 function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOptions): Generator<void, OutputTreeReport> {
   const dir = resolve(outDir);
   const owned = ownedFiles(dir, o) ?? new Set<string>();
+  // Two stacks' outputs in one directory would remove each other's trees (and share one PSK).
+  const recordedStack = owned.size ? readOwnership(dir)?.stack : undefined;
+  if (o.stack !== undefined && recordedStack !== undefined && recordedStack !== o.stack) {
+    throw new InputError(`--out ${dir} holds the output of stack ${recordedStack}, and this inventory's stack is ${o.stack}: give each stack a directory of its own (IpsecStateDir in its heat environment, or another --out)`);
+  }
+  const stack = o.stack ?? recordedStack;
   try {
     makeDirs(dir, 0o750);
   } catch (e) {
@@ -264,9 +274,13 @@ function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOpti
     const removing = new Set(obsolete);
     const keep = [...owned].filter((p) => !wanted.has(p) && !removing.has(p) && pathTaken(join(dir, p)));
     const final = [...new Set([...wanted, ...keep])].sort();
-    if (staged.length === 0 && obsolete.length === 0 && sameList(recordedFiles(dir), final)) return { files: wanted.size, bytes, changed: 0, removed: 0 };
+    if (staged.length === 0 && obsolete.length === 0 && sameList(recordedFiles(dir), final)) {
+      // An output recorded before stacks were: its stack, once.
+      if (stack !== recordedStack) writeOwnership(dir, final, false, stack);
+      return { files: wanted.size, bytes, changed: 0, removed: 0 };
+    }
     // 2. Record before the first move, so an interruption leaves nothing of ours unrecorded.
-    writeOwnership(dir, [...owned, ...wanted], true);
+    writeOwnership(dir, [...owned, ...wanted], true, stack);
     // 3. Move into place, each file in one rename.
     const made = new Set<string>();
     for (const [i, p] of staged.entries()) {
@@ -286,7 +300,7 @@ function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOpti
       rmSync(safeJoin(dir, p), { force: true });
       removeEmptyParents(dir, p);
     }
-    writeOwnership(dir, final, false);
+    writeOwnership(dir, final, false, stack);
     return { files: wanted.size, bytes, changed: staged.length, removed: obsolete.length };
   } finally {
     removeStaging();

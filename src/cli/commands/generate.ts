@@ -52,6 +52,7 @@ export const generateCommand: Command = {
       // With --host, the other hosts' trees stay as they are.
       ...(hosts.length ? { scope: (p: string) => !p.includes('/') || p.startsWith('cluster/') || p.startsWith('ca/') || inRun.has(p.slice(0, p.indexOf('/'))) } : {}),
       earlierLayout: (p, dir) => inOutputLayout(p, earlierHosts(dir)),
+      stack: r.overcloud.stack,
     });
     say(generateSummary(r, args.out, written));
     return 0;

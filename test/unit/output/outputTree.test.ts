@@ -159,6 +159,33 @@ describe('generate --out: only files it wrote are replaced or removed', () => {
     expect(readdirSync(out).filter((e) => e.startsWith('.'))).toEqual([]);
     expect(existsSync(join(s.dir, '.swept.new-Ab12Cd'))).toBe(false);
   });
+
+  it("refuses another stack's output (two stacks given one state directory would remove each other's trees and share a PSK); records the stack of an output that had none", () => {
+    const sample = readFileSync(join(__dirname, '..', '..', '..', 'examples', 'sample-overcloud', 'inventory.yaml'), 'utf8');
+    const invOf = (plan: string) => {
+      const p = join(s.dir, `inventory-${plan}.yaml`);
+      writeFileSync(p, sample.replace('Undercloud:\n  hosts:\n    undercloud:\n      ansible_connection: local\n', `Undercloud:\n  hosts:\n    undercloud:\n      ansible_connection: local\n  vars:\n    plan: ${plan}\n`));
+      return p;
+    };
+    const out = join(s.dir, 'two-stacks');
+    expect(run(['generate', '--example', '-i', invOf('overcloud'), '--out', out]).code).toBe(0);
+    const record = () => JSON.parse(readFileSync(join(out, OWNERSHIP_FILE), 'utf8')) as { stack?: string };
+    expect(record().stack).toBe('overcloud');
+    const before = tree(out);
+    const other = run(['generate', '--example', '-i', invOf('dcn1'), '--out', out]);
+    expect(other.code).toBe(2);
+    expect(other.stderr.trim().split('\n')).toEqual([
+      `tripleo-ipsec: --out ${out} holds the output of stack overcloud, and this inventory's stack is dcn1: give each stack a directory of its own (IpsecStateDir in its heat environment, or another --out); nothing was written`,
+    ]);
+    expect(tree(out)).toEqual(before);
+    // An output of an earlier version (no stack recorded): the next run of the same inputs records it, changing no file.
+    writeFileSync(join(out, OWNERSHIP_FILE), JSON.stringify({ ...record(), stack: undefined }));
+    const again = run(['generate', '--example', '-i', invOf('overcloud'), '--out', out]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(' 0 changed, 0 removed');
+    expect(record().stack).toBe('overcloud');
+  });
+
 });
 
 describe('generate interrupted', () => {
