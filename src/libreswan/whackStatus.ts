@@ -36,7 +36,7 @@ export interface StateStatus {
   established: boolean;
   /** pluto marks the conn's newest IKE SA (and newest Child SA) "newest": an established one without it was superseded. */
   newest?: boolean;
-  /** A Child SA's IKE SA (its "isakmp#N"). */
+  /** A Child SA's IKE SA ("IKE SA #N" in pluto 4.10, "isakmp#N" before). */
   parent?: number;
 }
 
@@ -85,21 +85,9 @@ export function parsePlutoStatus(text: string): PlutoStatus {
       conns.set(m[1], c);
       continue;
     }
-    m = STATE_LINE.exec(line);
-    if (m) {
-      const state = m[5];
-      const kind = /IKE_SA|PARENT|_I1$|_R1$|_I0$/.test(state) ? 'ike' : /CHILD_SA/.test(state) ? 'child' : 'other';
-      states.push({
-        serial: Number(m[1]),
-        conn: m[2],
-        instance: m[3] !== undefined ? Number(m[3]) : undefined,
-        peer: m[4],
-        state,
-        kind,
-        established: /^STATE_V2_ESTABLISHED_/.test(state),
-        newest: /; newest;/.test(line),
-        ...(/isakmp#(\d+)/.test(line) ? { parent: Number(/isakmp#(\d+)/.exec(line)![1]) } : {}),
-      });
+    const st = stateOf(line);
+    if (st) {
+      states.push(st);
       continue;
     }
     m = IKE_LINE.exec(line);
@@ -144,6 +132,36 @@ export function connsWithIkeSa(s: PlutoStatus): Set<string> {
  * `whack --showstates` (the state list alone, cheap): conn name -> whether
  * it has an established IKE SA ('up') or only one being negotiated ('negotiating').
  */
+/** One state line (of `--status` or `--showstates`), or undefined for any other line. */
+function stateOf(line: string): StateStatus | undefined {
+  const m = STATE_LINE.exec(line);
+  if (!m) return undefined;
+  const state = m[5];
+  const kind = /IKE_SA|PARENT|_I1$|_R1$|_I0$/.test(state) ? 'ike' : /CHILD_SA/.test(state) ? 'child' : 'other';
+  return {
+    serial: Number(m[1]),
+    conn: m[2],
+    instance: m[3] !== undefined ? Number(m[3]) : undefined,
+    peer: m[4],
+    state,
+    kind,
+    established: /^STATE_V2_ESTABLISHED_/.test(state),
+    newest: /; newest;/.test(line),
+    ...(parentOf(line) !== undefined ? { parent: parentOf(line) } : {}),
+  };
+}
+
+/** A Child SA's IKE SA: "IKE SA #N" in pluto 4.10's lines, "isakmp#N" in earlier ones. */
+function parentOf(line: string): number | undefined {
+  const m = /(?:; IKE SA #|isakmp#)(\d+)/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The states of `whack --showstates` (pluto's state list alone: no conn list, no counters). */
+export function parseStates(text: string): StateStatus[] {
+  return text.split('\n').map(stateOf).filter((x): x is StateStatus => x !== undefined);
+}
+
 export function ikeStatesByConn(text: string): Map<string, 'up' | 'negotiating'> {
   const out = new Map<string, 'up' | 'negotiating'>();
   for (const line of text.split('\n')) {

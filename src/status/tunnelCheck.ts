@@ -5,6 +5,7 @@
 // eye on every node: its two SA lines, all authenticated, none half-open.
 import type { PlutoStatus, SaCounts } from '../libreswan/whackStatus.js';
 import { isOurConn } from '../apply/reconcile.js';
+import { supersededIkeSas } from '../libreswan/staleIkeSas.js';
 import type { Conn, HostPlan } from '../plan/tunnels.js';
 
 export interface ExpectedTunnel {
@@ -29,7 +30,7 @@ export interface TunnelProblem {
   /** IKE SAs established, IKE SAs negotiating, Child SAs established, for this tunnel. */
   counts: { ike: number; negotiating: number; child: number };
   /** A stale IKE SA: its serial, and the newer one that superseded it. */
-  stale?: { serial: number; newer: number }[];
+  stale?: { serial: number; newer: number; withChild: boolean }[];
 }
 
 export interface NodeCheck {
@@ -93,20 +94,22 @@ export function checkNode(node: string, expected: ExpectedTunnel[], status: Plut
       continue;
     }
     withIkeSa++;
+    // Older IKE SAs beside the newest, which carries the newest Child SA: what a peer's restart (or a
+    // crossed negotiation) left, with their own Child SA if they had one; no traffic uses them, tidy
+    // deletes them. Two IKE SAs where the newest does not carry the traffic yet are a duplicate.
+    const stale = counts.ike > 1 ? supersededIkeSas(states).filter((x) => x.replaced) : [];
     if (counts.ike > 1) {
-      // An older IKE SA pluto no longer calls newest, and no Child SA uses: what the peer's restart left
-      // (pluto 4.x keeps it until its rekey; no liveness probe ever reaches it). Anything else is a duplicate.
-      const ikes = states.filter((s) => s.kind === 'ike' && s.established);
-      const newest = ikes.find((s) => s.newest);
-      const stale = newest ? ikes.filter((s) => s !== newest && !s.newest && !states.some((c) => c.kind === 'child' && c.parent === s.serial)) : [];
-      if (newest && stale.length === ikes.length - 1) {
-        problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: 'stale IKE SA', counts, stale: stale.map((s) => ({ serial: s.serial, newer: newest.serial })) });
+      if (stale.length === counts.ike - 1) {
+        problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: 'stale IKE SA', counts, stale: stale.map((s) => ({ serial: s.serial, newer: s.newer, withChild: s.hasChild })) });
       } else fault('duplicate IKE SA');
     }
     if (counts.child === 0) fault('no Child SA');
     else {
       withChildSa++;
-      if (counts.child > 1) fault('duplicate Child SA');
+      // The stale IKE SAs' own Child SAs are named with them.
+      const staleSerials = new Set(stale.length === counts.ike - 1 ? stale.map((x) => x.serial) : []);
+      const live = states.filter((c) => c.kind === 'child' && c.established && !(c.parent !== undefined && staleSerials.has(c.parent))).length;
+      if (live > 1) fault('duplicate Child SA');
     }
   }
   const unplanned = [...status.conns.keys()].filter((c) => isOurConn(c, undefined) && !plannedConns.has(c)).sort();
@@ -125,7 +128,7 @@ export function describeProblem(p: TunnelProblem): string {
   const what: Record<TunnelFault, string> = {
     missing: 'no tunnel (no IKE SA, none negotiating)',
     'half-open': `IKE SA still negotiating (${p.counts.negotiating} half-open), none established`,
-    'stale IKE SA': `a stale IKE SA ${(p.stale ?? []).map((x) => `#${x.serial}`).join(', ')} beside the current #${p.stale?.[0]?.newer} (left by the peer's restart; no traffic uses it): cleared by \`ipsec whack --deletestate ${(p.stale ?? []).map((x) => x.serial).join(' ')}\` on this node, or at its next rekey`,
+    'stale IKE SA': `a stale IKE SA ${(p.stale ?? []).map((x) => `#${x.serial}${x.withChild ? ' (with its Child SA)' : ''}`).join(', ')} beside the current #${p.stale?.[0]?.newer} (left by the peer's restart; no traffic uses it): cleared within a minute by tripleo-ipsec-tidy.timer (\`tripleo-ipsec tidy\`), or by \`ipsec whack --deletestate ${(p.stale ?? []).map((x) => x.serial).join(' ')}\` on this node`,
     'duplicate IKE SA': `${p.counts.ike} IKE SAs for one tunnel`,
     'no Child SA': 'IKE SA up but no Child SA: no traffic is encrypted through it',
     'duplicate Child SA': `${p.counts.child} Child SAs for one tunnel`,

@@ -52,12 +52,15 @@ describe('the tripleo-ipsec RPM', () => {
     // The unit that puts our firewall chains back at boot: installed, enabled, and valid for systemd.
     expect(files).toMatch(/^-rw-r--r-- .* \/usr\/lib\/systemd\/system\/tripleo-ipsec-firewall\.service$/m);
     expect(files).toMatch(/^lrwxrwxrwx .* \/usr\/lib\/systemd\/system\/multi-user\.target\.wants\/tripleo-ipsec-firewall\.service -> \.\.\/tripleo-ipsec-firewall\.service$/m);
-    const unit = readFileSync(join(root, 'usr/lib/systemd/system/tripleo-ipsec-firewall.service'), 'utf8');
-    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/tripleo-ipsec apply --restore-firewall$/m);
-    const check = join(root, 'verify', 'tripleo-ipsec-firewall.service');
+    // And the timer that deletes the IKE SAs peers' restarts leave, enabled.
+    expect(files).toMatch(/^lrwxrwxrwx .* \/usr\/lib\/systemd\/system\/timers\.target\.wants\/tripleo-ipsec-tidy\.timer -> \.\.\/tripleo-ipsec-tidy\.timer$/m);
+    const units = ['tripleo-ipsec-firewall.service', 'tripleo-ipsec-tidy.service', 'tripleo-ipsec-tidy.timer'];
+    const text = (u: string) => readFileSync(join(root, 'usr/lib/systemd/system', u), 'utf8');
+    expect(text('tripleo-ipsec-firewall.service')).toMatch(/^ExecStart=\/usr\/bin\/tripleo-ipsec apply --restore-firewall$/m);
+    expect(text('tripleo-ipsec-tidy.service')).toMatch(/^ExecStart=\/usr\/bin\/tripleo-ipsec tidy$/m);
     mkdirSync(join(root, 'verify'), { recursive: true });
-    writeFileSync(check, unit.replace('/usr/bin/tripleo-ipsec', join(root, 'usr/bin/tripleo-ipsec')));
-    const verified = spawnSync('systemd-analyze', ['verify', check], { encoding: 'utf8' });
+    for (const u of units) writeFileSync(join(root, 'verify', u), text(u).replace('/usr/bin/tripleo-ipsec', join(root, 'usr/bin/tripleo-ipsec')));
+    const verified = spawnSync('systemd-analyze', ['verify', ...units.map((u) => join(root, 'verify', u))], { encoding: 'utf8' });
     expect(`${verified.stdout}${verified.stderr}`).toBe('');
     expect(verified.status).toBe(0);
     // Distribution policy: no /usr/bin/env interpreter.

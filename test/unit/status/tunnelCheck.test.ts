@@ -106,12 +106,18 @@ describe('a stale IKE SA, as a restarted peer leaves it', () => {
       { serial: 96, conn, state: 'STATE_V2_ESTABLISHED_CHILD_SA', kind: 'child', established: true, newest: true, parent: 95 },
     );
     const c = checkNode(CMP, expected, { ...s, states, ikeSas: { ...s.ikeSas, total: s.ikeSas.total + 1, authenticated: s.ikeSas.authenticated + 1 } }, planned);
-    expect(c.problems.map((p) => [p.conn, p.fault, p.stale])).toEqual([[conn, 'stale IKE SA', [{ serial: 90, newer: 95 }]]]);
-    expect(describeProblem(c.problems[0])).toBe(`${CMP}: internal_api: with overcloud-controller-0 (${conn}): a stale IKE SA #90 beside the current #95 (left by the peer's restart; no traffic uses it): cleared by \`ipsec whack --deletestate 90\` on this node, or at its next rekey`);
+    expect(c.problems.map((p) => [p.conn, p.fault, p.stale])).toEqual([[conn, 'stale IKE SA', [{ serial: 90, newer: 95, withChild: false }]]]);
+    expect(describeProblem(c.problems[0])).toBe(`${CMP}: internal_api: with overcloud-controller-0 (${conn}): a stale IKE SA #90 beside the current #95 (left by the peer's restart; no traffic uses it): cleared within a minute by tripleo-ipsec-tidy.timer (\`tripleo-ipsec tidy\`), or by \`ipsec whack --deletestate 90\` on this node`);
     expect(c.guideOk).toBe(false);
-    // Both with a Child SA of their own: a duplicate, not a leftover.
+    // The old one with its own Child SA still (as pluto 4.10 leaves it when the peer's kernel kept the dead pluto's SAs):
+    // stale too, named with its child, and that child is no duplicate of the live one.
     states.push({ serial: 91, conn, state: 'STATE_V2_ESTABLISHED_CHILD_SA', kind: 'child', established: true, parent: 90 });
-    expect(checkNode(CMP, expected, { ...s, states }, planned).problems.map((p) => p.fault)).toContain('duplicate IKE SA');
+    const withChild = checkNode(CMP, expected, { ...s, states }, planned).problems;
+    expect(withChild.map((p) => [p.fault, p.stale])).toEqual([['stale IKE SA', [{ serial: 90, newer: 95, withChild: true }]]]);
+    expect(describeProblem(withChild[0])).toContain('a stale IKE SA #90 (with its Child SA) beside the current #95');
+    // The newest not carrying the newest Child SA (a negotiation crossed, not settled): a duplicate, and two Child SAs.
+    const crossed = states.map((x) => (x.serial === 96 ? { ...x, newest: false } : x.serial === 91 ? { ...x, newest: true } : x));
+    expect(checkNode(CMP, expected, { ...s, states: crossed }, planned).problems.map((p) => p.fault)).toEqual(['duplicate IKE SA', 'duplicate Child SA']);
   });
 });
 

@@ -1,0 +1,22 @@
+// tripleo-ipsec tidy: what tripleo-ipsec-tidy.timer runs every minute on every node.
+import type { Argv } from 'yargs';
+import { DEFAULT_CTLSOCKET } from '../../libreswan/whack.js';
+import { tidy } from '../../tidy.js';
+import { say } from '../output.js';
+import type { Command } from './command.js';
+
+export const tidyCommand: Command = {
+  command: 'tidy',
+  describe: "Delete the IKE SAs a peer's restart left on this node (superseded by the conn's newest, which carries its newest Child SA)",
+  builder: (y: Argv) =>
+    y
+      .option('ctlsocket', { type: 'string', default: DEFAULT_CTLSOCKET, describe: "pluto's control socket" })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be deleted, delete nothing' }),
+  handler: async (a) => {
+    const r = await tidy({ ctlsocket: String(a.ctlsocket), dryRun: a['dry-run'] as boolean });
+    if (!r.pluto) say('pluto is not running: nothing to tidy\n');
+    for (const s of r.deleted) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale IKE SA #${s.serial} of ${s.conn} (superseded by #${s.newer})\n`);
+    if (r.pluto && r.deleted.length === 0) say('no stale IKE SA\n');
+    return 0;
+  },
+};

@@ -1,0 +1,51 @@
+// tripleo-ipsec tidy: the IKE SAs peers' restarts left on this node, deleted
+// (src/libreswan/staleIkeSas.ts says which: superseded by the conn's newest
+// IKE SA, once that one carries the conn's newest Child SA; their own old
+// Child SA, which no policy uses any more, goes with them). One `whack
+// --showstates`, then one `whack --deletestate` each; pluto sends the peer
+// a Delete, which a restarted peer no longer knows and ignores. Only our
+// conns.
+import { existsSync } from 'node:fs';
+import { supersededIkeSas, type SupersededIkeSa } from './libreswan/staleIkeSas.js';
+import { parseStates } from './libreswan/whackStatus.js';
+import { WHACK } from './libreswan/whack.js';
+import { FILE_PREFIX } from './model/names.js';
+import { EnvironmentError } from './model/errors.js';
+import { runChecked, runCommandOrTimeout } from './system/command.js';
+
+const MS = 30_000;
+/** How long a whack --deletestate is given before the state list is asked instead. */
+const DELETE_MS = 2_000;
+/** How long the deleted states may take to go: pluto's retransmit-timeout (60 s) and some. */
+const GONE_MS = 90_000;
+
+export interface TidyReport {
+  /** false: no pluto answers on the socket (nothing to tidy). */
+  pluto: boolean;
+  deleted: SupersededIkeSa[];
+}
+
+async function states(ctlsocket: string) {
+  const shown = await runChecked({ what: "reading pluto's states (whack --showstates)", argv: [WHACK, '--ctlsocket', ctlsocket, '--showstates'], timeoutMs: MS });
+  return parseStates(shown.stdout);
+}
+
+export async function tidy(o: { ctlsocket: string; dryRun: boolean }): Promise<TidyReport> {
+  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [] };
+  const stale = supersededIkeSas(await states(o.ctlsocket)).filter((s) => s.replaced && s.conn.startsWith(FILE_PREFIX));
+  if (o.dryRun || stale.length === 0) return { pluto: true, deleted: stale };
+  // whack waits for the peer to answer the Delete, which a restarted peer may never do (it no longer
+  // knows the SA): pluto then drops the state at its retransmit-timeout (60 s by default). So whack
+  // is not waited for; the state list is, that long.
+  for (const s of stale) await runCommandOrTimeout({ what: `deleting stale IKE SA #${s.serial}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--deletestate', String(s.serial)], timeoutMs: DELETE_MS });
+  const deadline = Date.now() + GONE_MS;
+  let left = stale;
+  for (;;) {
+    const now = new Set((await states(o.ctlsocket)).map((x) => x.serial));
+    left = stale.filter((s) => now.has(s.serial));
+    if (left.length === 0 || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (left.length) throw new EnvironmentError(`pluto still holds the stale IKE SA(s) ${left.map((s) => `#${s.serial} of ${s.conn}`).join(', ')} ${GONE_MS / 1000} s after whack --deletestate`);
+  return { pluto: true, deleted: stale };
+}
