@@ -138,31 +138,35 @@ describe('DPD and MTU through real tunnels', () => {
       // what tripleo-ipsec-tidy.timer runs every minute on every node.
       console.log(`restart of ${who.node}: traffic with every peer ${(flowing / 1000).toFixed(1)} s after its pluto started; ${stale} stale IKE SAs left on its peers\n${oc.table()}`);
       const peerNodes = [...new Set(peers.map((p) => p.peer))];
-      let deleted = 0;
-      for (const p of peerNodes) {
-        const n = oc.nodes.get(p)!;
-        const t = Date.now();
-        const r = spawnSync('ip', ['netns', 'exec', n.ns, process.execPath, CLI, 'tidy', '--ctlsocket', n.pluto!.ctl], { encoding: 'utf8', timeout: 150_000 });
-        console.log(`tidy on ${p}: ${((Date.now() - t) / 1000).toFixed(1)} s: ${r.stdout.trim().split('\n').join('; ')}`);
-        expect(r.stderr, p).toBe('');
-        expect(r.status, p).toBe(0);
-        deleted += r.stdout.split('\n').filter((l) => l.startsWith('deleted stale IKE SA #')).length;
-      }
-      if (deleted !== stale) {
-        const n = oc.nodes.get(peerNodes[0])!;
-        console.log(`showstates of ${peerNodes[0]}:\n${spawnSync('ip', ['netns', 'exec', n.ns, '/usr/libexec/ipsec/whack', '--ctlsocket', n.pluto!.ctl, '--showstates'], { encoding: 'utf8' }).stdout}\nstatus states:\n${oc.status(peerNodes[0]).states.map((x) => JSON.stringify(x)).join('\n')}`);
-      }
-      expect(deleted).toBe(stale);
-      // Every node, the restarted one and all its peers: exactly its tunnels, as the guide checks.
       const everyone = [who.node, ...peerNodes];
-      await waitFor('every node to show exactly its tunnels after tidy', () => everyone.every((h) => oc.settled(h)), 30_000, 500).catch((e) => {
-        throw new Error(`${(e as Error).message}\n${oc.table()}`);
-      });
+      const settledWithin = (ms: number) => waitFor('every node to show exactly its tunnels', () => everyone.every((h) => oc.settled(h)), ms, 500).then(() => true, () => false);
+      // As the timer runs it: tidy on every peer; again a round later for what was not yet replaced
+      // (a conn whose newest Child SA was still negotiating, or that pluto cleared meanwhile).
+      let deleted = 0;
+      let rounds = 0;
+      let settled = false;
+      while (!settled && rounds < 3) {
+        rounds++;
+        for (const p of peerNodes) {
+          const n = oc.nodes.get(p)!;
+          const t = Date.now();
+          const r = spawnSync('ip', ['netns', 'exec', n.ns, process.execPath, CLI, 'tidy', '--ctlsocket', n.pluto!.ctl], { encoding: 'utf8', timeout: 150_000 });
+          console.log(`tidy on ${p} (round ${rounds}): ${((Date.now() - t) / 1000).toFixed(1)} s: ${r.stdout.trim().split('\n').join('; ')}`);
+          expect(r.stderr, p).toBe('');
+          expect(r.status, p).toBe(0);
+          deleted += r.stdout.split('\n').filter((l) => l.startsWith('deleted stale IKE SA #')).length;
+        }
+        // Every node, the restarted one and all its peers: exactly its tunnels, as the guide checks.
+        settled = await settledWithin(15_000);
+      }
+      expect(settled, `not settled after ${rounds} rounds of tidy\n${oc.table()}`).toBe(true);
+      if (stale > 0) expect(deleted).toBeGreaterThan(0);
+      expect(deleted).toBeLessThanOrEqual(stale);
       for (const p of peers) expect(oc.status(p.peer).states.filter((x) => x.conn === p.conn && x.kind === 'ike'), `${p.peer} ${p.conn}`).toHaveLength(1);
       // And still so a little later: nothing the tidy deleted comes back, nothing else goes.
       await new Promise((r) => setTimeout(r, 20_000));
       expect(everyone.filter((h) => !oc.settled(h)), oc.table()).toEqual([]);
-      recordMeasurement(`restart ${who.node}`, { trafficAfterS: flowing / 1000, staleIkeSasOnPeers: stale, deletedByTidy: deleted });
+      recordMeasurement(`restart ${who.node}`, { trafficAfterS: flowing / 1000, staleIkeSasOnPeers: stale, deletedByTidy: deleted, tidyRounds: rounds });
       expect(oc.plutoFailures()).toEqual([]);
     }, 420_000);
   }
