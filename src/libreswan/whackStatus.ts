@@ -128,10 +128,6 @@ export function connsWithIkeSa(s: PlutoStatus): Set<string> {
   return new Set(s.states.filter((x) => x.kind === 'ike' && x.established).map((x) => x.conn));
 }
 
-/**
- * `whack --showstates` (the state list alone, cheap): conn name -> whether
- * it has an established IKE SA ('up') or only one being negotiated ('negotiating').
- */
 /** One state line (of `--status` or `--showstates`), or undefined for any other line. */
 function stateOf(line: string): StateStatus | undefined {
   const m = STATE_LINE.exec(line);
@@ -147,14 +143,14 @@ function stateOf(line: string): StateStatus | undefined {
     kind,
     established: /^STATE_V2_ESTABLISHED_/.test(state),
     newest: /; newest;/.test(line),
-    ...(parentOf(line) !== undefined ? { parent: parentOf(line) } : {}),
+    ...parentOf(line),
   };
 }
 
 /** A Child SA's IKE SA: "IKE SA #N" in pluto 4.10's lines, "isakmp#N" in earlier ones. */
-function parentOf(line: string): number | undefined {
+function parentOf(line: string): { parent?: number } {
   const m = /(?:; IKE SA #|isakmp#)(\d+)/.exec(line);
-  return m ? Number(m[1]) : undefined;
+  return m ? { parent: Number(m[1]) } : {};
 }
 
 /** The states of `whack --showstates` (pluto's state list alone: no conn list, no counters). */
@@ -162,13 +158,16 @@ export function parseStates(text: string): StateStatus[] {
   return text.split('\n').map(stateOf).filter((x): x is StateStatus => x !== undefined);
 }
 
+/**
+ * `whack --showstates` (the state list alone, cheap): conn name -> whether
+ * it has an established IKE SA ('up') or only one being negotiated ('negotiating').
+ */
 export function ikeStatesByConn(text: string): Map<string, 'up' | 'negotiating'> {
   const out = new Map<string, 'up' | 'negotiating'>();
-  for (const line of text.split('\n')) {
-    const m = STATE_LINE.exec(line);
-    if (!m || !/IKE_SA|PARENT|_I1$|_R1$|_I0$/.test(m[5])) continue;
-    if (/^STATE_V2_ESTABLISHED_/.test(m[5])) out.set(m[2], 'up');
-    else if (!out.has(m[2])) out.set(m[2], 'negotiating');
+  for (const s of parseStates(text)) {
+    if (s.kind !== 'ike') continue;
+    if (s.established) out.set(s.conn, 'up');
+    else if (!out.has(s.conn)) out.set(s.conn, 'negotiating');
   }
   return out;
 }
