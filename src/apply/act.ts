@@ -7,6 +7,7 @@ import { nodePaths, RUN_DIR, VIP_HOLDER_DIR } from '../model/names.js';
 import type { Change, Decision } from './decide.js';
 import type { NodeEnv, NodePluto } from './nodeEnv.js';
 import { WHACK_RC } from '../libreswan/whack.js';
+import { IPTABLES_CHAINS } from '../render/firewall.js';
 import { reauthenticate } from './rotation.js';
 
 export interface ApplyReport {
@@ -105,10 +106,10 @@ async function carryOutOne(c: Change, env: NodeEnv, report: ApplyReport): Promis
       return;
     case 'install-firewall':
       await env.firewall.install(c.family, c.fragment);
-      report.changes.push(`installed ${FAMILY_TOOL[c.family]} chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT`);
+      report.changes.push(`installed ${FAMILY_TOOL[c.family]} chains ${IPTABLES_CHAINS.join(', ')}`);
       return;
     case 'remove-firewall':
-      if (await env.firewall.remove(c.family)) report.changes.push(`removed ${FAMILY_TOOL[c.family]} chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT`);
+      if (await env.firewall.remove(c.family)) report.changes.push(`removed ${FAMILY_TOOL[c.family]} chains ${IPTABLES_CHAINS.join(', ')}`);
       return;
     case 'apply-pacemaker':
       report.changes.push(...(await env.pacemaker.apply(c.plan, { replaceRoleResources: c.replaceRoleResources })).changes.map((x) => `pacemaker: ${x}`));

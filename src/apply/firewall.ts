@@ -1,5 +1,5 @@
 // Installing and removing our iptables chains (and their jumps from INPUT and OUTPUT).
-import { IPTABLES_JUMPS } from '../render/firewall.js';
+import { IPTABLES_CHAINS, IPTABLES_JUMPS } from '../render/firewall.js';
 import { runCommand, runChecked } from '../system/command.js';
 
 export type Family = 4 | 6;
@@ -10,9 +10,9 @@ const MS = 60_000;
 export async function chainRules(f: Family): Promise<string[] | undefined> {
   const r = await runChecked({ what: `reading the firewall (${tool(f)}-save)`, argv: [`${tool(f)}-save`, '-t', 'filter'], timeoutMs: MS });
   const lines = r.stdout.split('\n');
-  // Every chain must exist (an earlier version had only the INPUT one).
-  if (!IPTABLES_JUMPS.every((j) => lines.some((l) => l.startsWith(`:${j.chain} `)))) return undefined;
-  return lines.filter((l) => IPTABLES_JUMPS.some((j) => l.startsWith(`-A ${j.chain} `)));
+  // Every chain must exist (earlier versions had only the INPUT one, then no peer list).
+  if (!IPTABLES_CHAINS.every((c) => lines.some((l) => l.startsWith(`:${c} `)))) return undefined;
+  return lines.filter((l) => IPTABLES_CHAINS.some((c) => l.startsWith(`-A ${c} `)));
 }
 
 async function jumpTo(f: Family, j: (typeof IPTABLES_JUMPS)[number]): Promise<boolean> {
@@ -39,12 +39,15 @@ export async function removeChain(f: Family): Promise<boolean> {
       await runChecked({ what: `removing the jump from ${j.from} to ${j.chain}`, argv: [tool(f), '-D', j.from, '-j', j.chain], timeoutMs: MS });
       changed = true;
     }
-    const listed = await runCommand({ what: `looking for chain ${j.chain}`, argv: [tool(f), '-n', '-L', j.chain], timeoutMs: MS });
-    if (listed.exitCode === 0) {
-      await runChecked({ what: `flushing chain ${j.chain}`, argv: [tool(f), '-F', j.chain], timeoutMs: MS });
-      await runChecked({ what: `deleting chain ${j.chain}`, argv: [tool(f), '-X', j.chain], timeoutMs: MS });
-      changed = true;
-    }
   }
-  return changed;
+  // Every chain flushed before any is deleted: TRIPLEO-IPSEC-OUT jumps to the peer list.
+  const present: string[] = [];
+  for (const chain of IPTABLES_CHAINS) {
+    const listed = await runCommand({ what: `looking for chain ${chain}`, argv: [tool(f), '-n', '-L', chain], timeoutMs: MS });
+    if (listed.exitCode !== 0) continue;
+    present.push(chain);
+    await runChecked({ what: `flushing chain ${chain}`, argv: [tool(f), '-F', chain], timeoutMs: MS });
+  }
+  for (const chain of present) await runChecked({ what: `deleting chain ${chain}`, argv: [tool(f), '-X', chain], timeoutMs: MS });
+  return changed || present.length > 0;
 }

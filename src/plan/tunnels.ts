@@ -80,6 +80,15 @@ export interface HostPlan {
    * (cluster nodes, for when they hold it).
    */
   vipGuards: { network: string; family: 4 | 6; vip: string; fromVipTo: string[] }[];
+  /**
+   * ipsec_policy private: traffic to a peer that no IPsec policy covers is
+   * dropped on its way out (IKE, ESP and IPv6 neighbour discovery pass), so
+   * the windows in which the kernel has no policy for a tunnel (the flush of
+   * ipsec.service's start after a crash, a boot before pluto has loaded its
+   * conns, `ipsec restart`) never send this node's traffic in clear.
+   * `subnets` narrows what walks the peer list (empty: every packet does).
+   */
+  peerGuards: { network: string; family: 4 | 6; subnets: string[]; peers: string[] }[];
 }
 
 // One deriver per master key (its HKDF extract step is done once).
@@ -406,7 +415,15 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
       const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[v.network] !== undefined).map((p) => p.addresses[v.network]);
       return { network: v.network, family: net.family, vip: v.address, fromVipTo: node.pacemaker ? (net.subnets.length ? net.subnets : peers) : [] };
     });
-  return { node, files, policies, firewallSources, vipGuards };
+  // The peers of this node's node-to-node conns (none in opportunistic mode: its groups and clear hosts are pluto's).
+  const peerGuards = o.vars.ipsec_policy !== 'private' || o.vars.use_opportunistic_ipsec ? [] : o.networks
+    .map((net) => {
+      const peers = new Set(files.flatMap((f) => f.conns.filter((c) => c.kind === 'node-to-node' && c.network === net.name && c.peer).map((c) => c.peer!)));
+      const addresses = o.nodes.filter((p) => peers.has(p.name) && p.addresses[net.name] !== undefined).map((p) => p.addresses[net.name]);
+      return { network: net.name, family: net.family, subnets: net.subnets, peers: addresses };
+    })
+    .filter((g) => g.peers.length > 0);
+  return { node, files, policies, firewallSources, vipGuards, peerGuards };
 }
 
 export function planOvercloud(o: Overcloud): HostPlan[] {

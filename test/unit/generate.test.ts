@@ -167,6 +167,38 @@ describe('generate: tunnels per host', () => {
     const pocCmp = poc.files.find((f) => f.path === 'overcloud-novacompute-0/etc/tripleo-ipsec/ipsec.iptables')!.content;
     expect(pocCmp).toContain(':TRIPLEO-IPSEC-OUT - [0:0]');
     expect(pocCmp).not.toContain('-A TRIPLEO-IPSEC-OUT');
+    expect(pocCmp).not.toContain('-A TRIPLEO-IPSEC-PEERS');
+  });
+
+  it('with ipsec_policy private, guards every peer of a node-to-node tunnel on output: IKE, ESP and covered traffic pass first, only the isolated subnets walk the peer list', () => {
+    const rules = (host: string, file = 'ipsec.iptables') => files.get(`${host}/etc/tripleo-ipsec/${file}`)!.split('\n');
+    const cmp = rules('overcloud-novacompute-0');
+    const out = cmp.filter((l) => l.startsWith('-A TRIPLEO-IPSEC-OUT '));
+    const firstPeerRule = out.findIndex((l) => l.includes('-j TRIPLEO-IPSEC-PEERS'));
+    // what passes comes before the jump to the peer list, the VIP guards before both
+    expect(out.slice(0, firstPeerRule).map((l) => l.replace(/ -m comment --comment "[^"]*"/, ''))).toEqual([
+      ...out.filter((l) => l.includes('VIP never in clear')),
+      '-A TRIPLEO-IPSEC-OUT -o lo -j RETURN',
+      '-A TRIPLEO-IPSEC-OUT -m policy --dir out --pol ipsec -j RETURN',
+      '-A TRIPLEO-IPSEC-OUT -p esp -j RETURN',
+      '-A TRIPLEO-IPSEC-OUT -p udp -m multiport --sports 500,4500 -j RETURN',
+    ].map((l) => l.replace(/ -m comment --comment "[^"]*"/, '')));
+    expect(out.slice(firstPeerRule)).toEqual(['-A TRIPLEO-IPSEC-OUT -d 192.0.2.0/24 -j TRIPLEO-IPSEC-PEERS', '-A TRIPLEO-IPSEC-OUT -d 198.51.100.0/24 -j TRIPLEO-IPSEC-PEERS', '-A TRIPLEO-IPSEC-OUT -d 203.0.113.0/24 -j TRIPLEO-IPSEC-PEERS']);
+    // exactly the peers of its node-to-node conns, one DROP each
+    const plan = r.plans.find((p) => p.node.name === 'overcloud-novacompute-0')!;
+    const peerAddrs = plan.files.flatMap((f) => f.conns.filter((c) => c.kind === 'node-to-node' && plan.node.addresses[c.network]?.includes('.')).map((c) => `${r.overcloud.nodes.find((n) => n.name === c.peer)!.addresses[c.network]}/32`));
+    expect(peerAddrs.length).toBeGreaterThan(3);
+    const drops = cmp.filter((l) => l.startsWith('-A TRIPLEO-IPSEC-PEERS ')).map((l) => /-d (\S+) .* -j DROP$/.exec(l)?.[1]);
+    expect(drops.sort()).toEqual(peerAddrs.sort());
+    // IPv6: neighbour discovery passes, the peers are /128
+    const v6 = rules('overcloud-controller-0', 'ipsec.ip6tables');
+    expect(v6).toContain('-A TRIPLEO-IPSEC-OUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -m comment --comment "tripleo-ipsec peers: covered or IKE/ESP" -j RETURN');
+    expect(v6.some((l) => /^-A TRIPLEO-IPSEC-PEERS -d 2001:db8:30::\w+\/128 .* -j DROP$/.test(l))).toBe(true);
+    // nft: the same, the peers as a set
+    const nft = rules('overcloud-novacompute-0', 'ipsec.nft');
+    expect(nft).toContain('add rule inet tripleo_ipsec output ip daddr @peers4 oifname != "lo" rt ipsec missing counter drop comment "tripleo-ipsec peer never in clear"');
+    const elements = /^add element inet tripleo_ipsec peers4 \{ (.*) \}$/.exec(nft.find((l) => l.startsWith('add element inet tripleo_ipsec peers4 ')) ?? '')?.[1].split(', ');
+    expect(elements?.sort()).toEqual(peerAddrs.sort());
   });
 
   it('keeps the PSK out of summary.json', () => {

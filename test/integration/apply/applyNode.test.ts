@@ -100,7 +100,7 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     expect(a.code).toBe(0);
     expect(a.out).toMatch(/wrote etc\/ipsec\.d\/overcloud-internal_api\.conf/);
     expect(a.out).toMatch(/pluto: add overcloud-internal_api-to-overcloud-novacompute-1/);
-    expect(a.out).toMatch(/installed iptables chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT/);
+    expect(a.out).toMatch(/installed iptables chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT, TRIPLEO-IPSEC-PEERS/);
     expect(apply(B).code).toBe(0);
     const conf = read(A, '/etc/ipsec.conf');
     // The operator's uniqueids=yes is what we want (per-peer ids): left as it is.
@@ -156,7 +156,7 @@ describe('tripleo-ipsec apply on a node with a real pluto', () => {
     const r = restore();
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toContain('installed iptables chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT');
+    expect(r.out).toContain('installed iptables chains TRIPLEO-IPSEC, TRIPLEO-IPSEC-OUT, TRIPLEO-IPSEC-PEERS');
     expect({ 4: save('iptables'), 6: save('ip6tables') }).toEqual(before);
     expect(restore().out).toBe('no change\n');
     expect(apply(A).out).toBe('no change\n');
