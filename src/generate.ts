@@ -20,7 +20,6 @@ import { hostTree, materialize, type HostTreeOptions } from './render/hostTree.j
 import { renderPcsScript } from './render/pcsScript.js';
 import { pskFile } from './secrets/psk.js';
 
-export type { HostSummary };
 
 export interface GenerateOptions extends InputOptions, KeyOptions {
   /** Only these hosts' trees (all when empty). */

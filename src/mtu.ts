@@ -42,7 +42,7 @@ export function largestProtectedPacket(linkMtu: number, family: IpFamily, f: Esp
 }
 
 /** Overlay encapsulation on top of an IP underlay: outer IP + UDP 8 + VXLAN 8 / Geneve 16 with OVN's 8 of options + inner Ethernet 14. */
-export const ENCAP_OVER_IP = { vxlan: 30, geneve: 38, none: 0 } as const;
+const ENCAP_OVER_IP = { vxlan: 30, geneve: 38, none: 0 } as const;
 export type Encap = keyof typeof ENCAP_OVER_IP;
 
 export interface MtuAdvice {

@@ -2,7 +2,7 @@
 // RelaxNG, so only elements both grammars know.
 import { DEFAULTS } from './params.js';
 
-export const AGENT_VERSION = '1.0';
+const AGENT_VERSION = '1.0';
 
 export const ACTION_TIMEOUTS_S = { start: 30, stop: 30, monitor: 20, 'validate-all': 10, 'meta-data': 5 } as const;
 

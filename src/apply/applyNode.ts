@@ -21,7 +21,6 @@ import { realNodeEnv, type NodeEnv } from './nodeEnv.js';
 import { readNodeTree } from './nodeTree.js';
 import { observeNode, type Desired } from './observe.js';
 
-export type { ApplyReport };
 
 export interface ApplyNodeOptions {
   host: string;
@@ -59,7 +58,7 @@ function desiredState(o: ApplyNodeOptions): Desired {
 }
 
 /** apply --root R: an image being built, files only. */
-export function isOfflineRoot(root: string): boolean {
+function isOfflineRoot(root: string): boolean {
   return resolve(root) !== '/';
 }
 

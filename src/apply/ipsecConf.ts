@@ -2,7 +2,7 @@
 // operator's own settings stay as they are; what we add is marked, so that
 // uninstall takes out exactly that.
 
-export const MARK = '# tripleo-ipsec';
+const MARK = '# tripleo-ipsec';
 
 /**
  * ipsec.conf with pluto's default `uniqueids=yes` in force (a peer that

@@ -3,12 +3,11 @@
 // firewall, the NSS database, the cluster. observe.ts reads through it,
 // act.ts changes through it; decide.ts sees neither. The real one is here;
 // tests may hand in another.
-import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EnvironmentError } from '../model/errors.js';
 import { nodePaths } from '../model/names.js';
 import { PlutoClient } from '../libreswan/plutoClient.js';
-import type { PlutoStatus } from '../libreswan/whackStatus.js';
 import { makeDirs } from '../output/makeDirs.js';
 import { replaceFileAtomically, sweepTemporaryFiles } from '../output/atomicFile.js';
 import { runCommand } from '../system/command.js';
@@ -132,10 +131,3 @@ export function realNodeEnv(root: string, ctlsocket: string, nssdir: string = no
     pacemaker: { apply: (plan, o) => applyPlan(plan, o), remove: (plan) => removePlan(plan) },
   };
 }
-
-/** Whether a path exists under the root at all (a file, a link, a directory). */
-export function existsUnder(root: string, path: string): boolean {
-  return existsSync(join(root, path));
-}
-
-export type { PlutoStatus };

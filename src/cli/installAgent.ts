@@ -5,7 +5,7 @@ import { makeDirs } from '../output/makeDirs.js';
 import { replaceFileAtomically } from '../output/atomicFile.js';
 import { packageRoot } from './paths.js';
 
-export function builtAgentPath(): string {
+function builtAgentPath(): string {
   return join(packageRoot(), 'agents', 'ipsec');
 }
 

@@ -16,7 +16,7 @@ import { rotatePskCommand } from './commands/rotatePsk.js';
 import { statusCommand } from './commands/status.js';
 import { tidyCommand } from './commands/tidy.js';
 
-export const COMMANDS: Command[] = [generateCommand, heatEnvCommand, mtuCommand, applyCommand, pacemakerCommand, statusCommand, tidyCommand, rotatePskCommand, installAgentCommand];
+const COMMANDS: Command[] = [generateCommand, heatEnvCommand, mtuCommand, applyCommand, pacemakerCommand, statusCommand, tidyCommand, rotatePskCommand, installAgentCommand];
 
 /** Run the CLI on `argv` (without node and the script): the exit code. Commands only throw. */
 export async function main(argv: string[]): Promise<number> {

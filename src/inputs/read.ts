@@ -10,7 +10,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parseYamlText, yamlErrorWhere } from '../model/yamlText.js';
 import { InputError } from '../model/errors.js';
 
-export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 function kindOf(st: import('node:fs').Stats): string {
   if (st.isDirectory()) return 'a directory';

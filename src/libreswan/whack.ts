@@ -3,7 +3,7 @@
 // Measured in docs/FACTS.md.
 import { existsSync } from 'node:fs';
 
-export const LIBEXEC = '/usr/libexec/ipsec';
+const LIBEXEC = '/usr/libexec/ipsec';
 export const IPSEC = '/usr/sbin/ipsec';
 export const WHACK = `${LIBEXEC}/whack`;
 export const ADDCONN = `${LIBEXEC}/addconn`;

@@ -52,7 +52,7 @@ export function inSubnet(address: ParsedAddress, cidr: ParsedCidr): boolean {
 }
 
 /** CIDR of `address` with prefix length `len` (inventory fallback: `<net>_cidr: 24`). */
-export function cidrOf(address: ParsedAddress, len: number): ParsedCidr | undefined {
+function cidrOf(address: ParsedAddress, len: number): ParsedCidr | undefined {
   return parseCidr(`${address.text}/${len}`);
 }
 

@@ -19,7 +19,7 @@ const OVERCLOUD_GROUPS = ['overcloud', 'allovercloud'];
 const NOT_OVERCLOUD_GROUPS = ['Undercloud', 'undercloud'];
 
 /** The stacks an inventory describes: Undercloud.vars.plans (several stacks merged) or .plan (one). */
-export function stacksOf(inv: Inventory): string[] {
+function stacksOf(inv: Inventory): string[] {
   const v = inv.groups.get('Undercloud')?.vars ?? {};
   if (Array.isArray(v.plans) && v.plans.every((p) => typeof p === 'string')) return [...(v.plans as string[])].sort();
   if (typeof v.plan === 'string') return [v.plan];

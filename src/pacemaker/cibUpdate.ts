@@ -26,7 +26,7 @@ export interface ApplyOptions {
 }
 
 /** The agent the Ansible role's resources run (its own copy of resource-agents' ipsec). */
-export const ROLE_AGENT = 'ocf:heartbeat:ipsec';
+const ROLE_AGENT = 'ocf:heartbeat:ipsec';
 
 export interface ApplyReport {
   changes: string[];

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 const SALT = 'tripleo-ipsec/psk/v1';
 
 /** Canonical order of two endpoints: both ends of a tunnel compute the same context. */
-export function canonicalPair(a: string, b: string): [string, string] {
+function canonicalPair(a: string, b: string): [string, string] {
   return a < b ? [a, b] : [b, a];
 }
 

@@ -15,7 +15,7 @@ import { CONN_NAME, HOST_NAME, nodePaths } from '../model/names.js';
 import type { PacemakerPlan } from './pacemaker.js';
 import type { Conn, ConnAuto, ConnKind, DeployStep, HostPlan, PskSecret } from './tunnels.js';
 
-export const NODE_PLAN_FORMAT = 'tripleo-ipsec node plan';
+const NODE_PLAN_FORMAT = 'tripleo-ipsec node plan';
 
 export interface NodePlanFile {
   /** Relative to the node's root. */
@@ -69,7 +69,7 @@ export function connDigest(c: Conn): string {
 }
 
 /** A conn's connalias, if it has one. */
-export function connAlias(c: Conn): string | undefined {
+function connAlias(c: Conn): string | undefined {
   return c.options.find(([k]) => k === 'connalias')?.[1];
 }
 
@@ -86,7 +86,7 @@ export function keyId(psk: string, host: string, conn: string): string {
 }
 
 /** A host's PSKs by their pair of ids, either order (a mesh host has thousands: no linear search per conn). */
-export function keysByIds(secrets: PskSecret[]): Map<string, PskSecret> {
+function keysByIds(secrets: PskSecret[]): Map<string, PskSecret> {
   const m = new Map<string, PskSecret>();
   for (const s of secrets) {
     m.set(`${s.ids[0]} ${s.ids[1]}`, s);
@@ -96,7 +96,7 @@ export function keysByIds(secrets: PskSecret[]): Map<string, PskSecret> {
 }
 
 /** The PSK a conn authenticates with: the secret for its two ids (or addresses, where it has no ids). */
-export function connKey(c: Conn, keys: Map<string, PskSecret>): PskSecret | undefined {
+function connKey(c: Conn, keys: Map<string, PskSecret>): PskSecret | undefined {
   const opt = (k: string) => c.options.find(([x]) => x === k)?.[1];
   return keys.get(`${opt('leftid') ?? opt('left')} ${opt('rightid') ?? opt('right')}`);
 }

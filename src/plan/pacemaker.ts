@@ -39,7 +39,7 @@ export interface PacemakerPlan {
 }
 
 export const AGENT = 'ocf:tripleo:ipsec';
-export const MONITOR_INTERVAL_S = 10;
+const MONITOR_INTERVAL_S = 10;
 
 /**
  * After a failed start (pluto busy or hung past the timeout), Pacemaker

@@ -135,7 +135,7 @@ function certAuth(me: OvercloudNode, rightid: string): [string, string][] {
  * with MODP2048 stays acceptable, so initiators with libreswan's defaults (the
  * Ansible role's nodes) still get an answer.
  */
-export const IKE_PROPOSAL = 'aes_gcm256-sha2_512-dh19+dh20+dh21+modp2048';
+const IKE_PROPOSAL = 'aes_gcm256-sha2_512-dh19+dh20+dh21+modp2048';
 
 function esp(o: Overcloud): [string, string][] {
   return [
@@ -424,8 +424,4 @@ export function planHost(o: Overcloud, node: OvercloudNode): HostPlan {
     })
     .filter((g) => g.peers.length > 0);
   return { node, files, policies, firewallSources, vipGuards, peerGuards };
-}
-
-export function planOvercloud(o: Overcloud): HostPlan[] {
-  return o.nodes.map((n) => planHost(o, n));
 }

@@ -7,10 +7,10 @@
 import type { HostPlan } from '../plan/tunnels.js';
 import { InputError } from '../model/errors.js';
 
-export const IPTABLES_CHAIN = 'TRIPLEO-IPSEC';
-export const IPTABLES_OUT_CHAIN = 'TRIPLEO-IPSEC-OUT';
+const IPTABLES_CHAIN = 'TRIPLEO-IPSEC';
+const IPTABLES_OUT_CHAIN = 'TRIPLEO-IPSEC-OUT';
 /** The peers' addresses whose traffic must not leave in clear, jumped to from TRIPLEO-IPSEC-OUT per subnet. */
-export const IPTABLES_PEERS_CHAIN = 'TRIPLEO-IPSEC-PEERS';
+const IPTABLES_PEERS_CHAIN = 'TRIPLEO-IPSEC-PEERS';
 /** Our chains jumped to from a built-in chain, and that chain. */
 export const IPTABLES_JUMPS = [
   { from: 'INPUT', chain: IPTABLES_CHAIN },
@@ -18,8 +18,8 @@ export const IPTABLES_JUMPS = [
 ] as const;
 /** Every chain of ours, in the order they can be deleted once flushed. */
 export const IPTABLES_CHAINS = [IPTABLES_CHAIN, IPTABLES_OUT_CHAIN, IPTABLES_PEERS_CHAIN] as const;
-export const NFT_TABLE = 'inet filter';
-export const NFT_CHAIN = 'TRIPLEO_INPUT';
+const NFT_TABLE = 'inet filter';
+const NFT_CHAIN = 'TRIPLEO_INPUT';
 
 const SOURCE = /^[0-9A-Fa-f.:]+(?:\/\d{1,3})?$/;
 

@@ -82,8 +82,3 @@ export async function runChecked(c: Command): Promise<CommandResult> {
   return r;
 }
 
-export function runCheckedSync(c: Command): CommandResult {
-  const r = runCommandSync(c);
-  if (r.exitCode !== 0) throw commandFailed(c, r);
-  return r;
-}

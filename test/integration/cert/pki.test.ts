@@ -12,7 +12,7 @@ import { connsWithIkeSa, parsePlutoStatus } from '../../../src/libreswan/whackSt
 import { Lab } from '../../helpers/netns.js';
 import { plutoLog, startPluto, waitFor, whack, type Pluto } from '../../helpers/pluto.js';
 import { scratchDir, writeInputs } from '../../helpers/inputs.js';
-import { checkconfigIpsecDir } from '../../../src/libreswan/checkconfig.js';
+import { checkconfigIpsecDir } from '../../helpers/checkconfig.js';
 
 const HOSTS = { 'overcloud-novacompute-0': '192.0.2.20', 'overcloud-novacompute-1': '192.0.2.21', 'overcloud-novacompute-2': '192.0.2.22' } as const;
 type Host = keyof typeof HOSTS;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { generate, type GenerateResult } from '../../../src/generate.js';
-import { checkconfigIpsecDir } from '../../../src/libreswan/checkconfig.js';
+import { checkconfigIpsecDir } from '../../helpers/checkconfig.js';
 import { normalizeInventory, effectiveVars, hostsOfGroup } from '../../../src/model/inventory.js';
 import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { scratchDir, writeInputs } from '../../helpers/inputs.js';
