@@ -1,13 +1,13 @@
 // tripleo-ipsec tidy: the IKE SAs peers' restarts left on this node, deleted
-// (src/libreswan/staleIkeSas.ts says which: superseded by the conn's newest
+// (src/libreswan/supersededIkeSas.ts says which: superseded by the conn's newest
 // IKE SA, once that one carries the conn's newest Child SA; their own old
 // Child SA, which no policy uses any more, goes with them). One `whack
 // --showstates`, then one `whack --deletestate` each; pluto sends the peer
 // a Delete, which a restarted peer no longer knows and ignores. Only our
 // conns.
 import { existsSync } from 'node:fs';
-import { supersededIkeSas, type SupersededIkeSa } from './libreswan/staleIkeSas.js';
-import { parseStates } from './libreswan/whackStatus.js';
+import { supersededIkeSas, type SupersededIkeSa } from './libreswan/supersededIkeSas.js';
+import { parseStates, statesByConn } from './libreswan/whackStatus.js';
 import { WHACK } from './libreswan/whack.js';
 import { FILE_PREFIX } from './model/names.js';
 import { EnvironmentError } from './model/errors.js';
@@ -32,7 +32,10 @@ async function states(ctlsocket: string) {
 
 export async function tidy(o: { ctlsocket: string; dryRun: boolean }): Promise<TidyReport> {
   if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [] };
-  const stale = supersededIkeSas(await states(o.ctlsocket)).filter((s) => s.replaced && s.conn.startsWith(FILE_PREFIX));
+  const stale = [...statesByConn(await states(o.ctlsocket))]
+    .filter(([conn]) => conn.startsWith(FILE_PREFIX))
+    .flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced))
+    .sort((a, b) => a.serial - b.serial);
   if (o.dryRun || stale.length === 0) return { pluto: true, deleted: stale };
   // whack waits for the peer to answer the Delete, which a restarted peer may never do (it no longer
   // knows the SA): pluto then drops the state at its retransmit-timeout (60 s by default). So whack

@@ -4,7 +4,7 @@
 // apply makes is testable without a node.
 import { createHash } from 'node:crypto';
 import { InputError } from '../model/errors.js';
-import { certNames, fileNames, nodePaths, RUN_DIR } from '../model/names.js';
+import { certNames, fileNames, isOurConn, nodePaths, RUN_DIR } from '../model/names.js';
 import type { OutputFile } from '../model/types.js';
 import type { PacemakerPlan } from '../plan/pacemaker.js';
 import type { DeployStep } from '../plan/tunnels.js';
@@ -12,7 +12,7 @@ import type { Family } from './firewall.js';
 import { withOurConfSettings, withOurSecretsInclude, withoutOurSettings } from './ipsecConf.js';
 import { MANIFEST_VERSION, type Manifest } from './manifest.js';
 import type { Desired, Observation } from './observe.js';
-import { isOurConn, plutoChanges, type PlutoChange, type WantedConn } from './reconcile.js';
+import { plutoChanges, type PlutoChange, type WantedConn } from './reconcile.js';
 import { renewals } from './rotation.js';
 
 export type Change =
@@ -64,7 +64,7 @@ const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex')
 const bytesOf = (f: OutputFile) => f.bytes ?? Buffer.from(f.content, 'utf8');
 
 /** Include lines name paths as the booted system sees them, whatever root apply writes under. */
-export const INCLUDES = {
+const INCLUDES = {
   conf: [`/${nodePaths.ipsecD}/*.conf`, `${RUN_DIR}/*.conf`],
   secrets: `/${nodePaths.ipsecD}/*.secrets`,
 };

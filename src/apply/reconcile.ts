@@ -10,7 +10,7 @@
 import type { DeployStep } from '../plan/tunnels.js';
 import type { NodePlanConn } from '../plan/nodePlan.js';
 import { isRouted, type PlutoStatus } from '../libreswan/whackStatus.js';
-import { FILE_PREFIX } from '../model/names.js';
+import { isOurConn } from '../model/names.js';
 
 /** A conn of the node plan, with the absolute path of the file pluto loads it from. */
 export type WantedConn = Omit<NodePlanConn, 'kind'> & { file: string };
@@ -18,16 +18,6 @@ export type WantedConn = Omit<NodePlanConn, 'kind'> & { file: string };
 export type PlutoChange =
   | { op: 'add' | 'replace'; name: string; file: string }
   | { op: 'initiate' | 'route' | 'delete'; name: string };
-
-/**
- * Whether a conn pluto lists is one we loaded: recorded in the manifest
- * (before manifests recorded conns, every overcloud- conn was ours). An
- * opportunistic group's members ("<group>#<cidr>") are pluto's, not ours.
- */
-export function isOurConn(name: string, recorded: Record<string, string> | undefined): boolean {
-  if (name.includes('#')) return false;
-  return recorded ? name in recorded : name.startsWith(FILE_PREFIX);
-}
 
 export interface ReconcileInput {
   /** Every conn of this node's plan, all steps (deletes look at all of them). */

@@ -10,6 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import { InputError } from '../model/errors.js';
 import { runCommandSync } from '../system/command.js';
 import { certNames } from '../model/names.js';
+import type { HostCertificate } from '../model/types.js';
 
 const ORG = certNames.org;
 const RSA_BITS = '3072'; // authby=rsasig wants RSA keys
@@ -19,15 +20,6 @@ const CA_DAYS = '3650';
 export interface Ca {
   certPem: string;
   keyPem: string;
-}
-
-/** A host's certificate files: what its tree carries (var/lib/tripleo-ipsec) and apply imports into NSS. */
-export interface HostCertificate {
-  nickname: string;
-  /** Key and certificate (and the CA), PKCS#12 with an empty password, as pk12util -W '' imports it. */
-  p12: Buffer;
-  certPem: string;
-  caCertPem: string;
 }
 
 /** A certificate is re-issued once it is this close to expiry. */

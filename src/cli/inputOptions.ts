@@ -3,7 +3,8 @@
 // from the same arguments.
 import type { Argv } from 'yargs';
 import type { InputOptions } from '../inputs/load.js';
-import { parseVipResources } from './planFile.js';
+import { InputError } from '../model/errors.js';
+import { NETWORK_NAME, RESOURCE_ID } from '../model/names.js';
 
 // No defaults for the lists: apply --tree conflicts with each of these, and
 // yargs counts a defaulted option as given.
@@ -42,4 +43,17 @@ export function inputOptionsOf(a: InputArgs, inventoryPath: string, defaults: { 
     serviceVipsPath: a['service-vips'],
     vipResources: parseVipResources((a['vip-resource'] ?? []).map(String)),
   };
+}
+
+/** The --vip-resource pairs (<vip name>=<resource id>), each checked. */
+function parseVipResources(specs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of specs) {
+    const [vip, rsc, ...rest] = s.split('=');
+    if (rest.length || !vip || !rsc || !NETWORK_NAME.test(vip) || !RESOURCE_ID.test(rsc)) {
+      throw new InputError(`--vip-resource ${JSON.stringify(s)}: expected <vip name>=<resource id>, e.g. internal_api=ip-192.0.2.100`);
+    }
+    out[vip] = rsc;
+  }
+  return out;
 }

@@ -7,15 +7,15 @@
 // after works on values only.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCa, issueHostCert, reusableHostCert, type Ca, type HostCertificate } from '../cert/pki.js';
+import { createCa, issueHostCert, reusableHostCert, type Ca } from '../cert/pki.js';
 import { InputError, ValidationError } from '../model/errors.js';
 import { type Problem, show } from '../model/problems.js';
 import { parseInventoryText, type Inventory } from '../model/inventory.js';
 import { mergeLayers, resolveIpsecVars, varLayers } from '../model/ipsecVars.js';
 import { certNames, nodePaths, outputPaths } from '../model/names.js';
 import { parseNetworkData, type NetworkDataEntry } from '../model/networkData.js';
-import type { IpsecVars, Overcloud, OvercloudNode } from '../model/types.js';
-import type { AlgorithmVerdict } from '../libreswan/algorithms.js';
+import type { HostCertificate, IpsecVars, Overcloud, OvercloudNode } from '../model/types.js';
+import type { AlgorithmVerdict } from '../model/algorithms.js';
 import { checkEsp, checkEspOffline } from '../libreswan/algparse.js';
 import { newPsk, pskOfEarlierFile } from '../secrets/psk.js';
 import { redactSecrets, rememberSecret } from '../secrets/redaction.js';

@@ -1,5 +1,5 @@
 // `ipsec algparse`, libreswan's own parser of algorithm proposals.
-import { checkEspBuiltin, lacksConfidentiality, type AlgorithmVerdict } from './algorithms.js';
+import { checkEspBuiltin, lacksConfidentiality, type AlgorithmVerdict } from '../model/algorithms.js';
 import { IPSEC, libreswanInstalled } from './whack.js';
 import { runCommandSync } from '../system/command.js';
 

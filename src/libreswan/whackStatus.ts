@@ -118,11 +118,6 @@ export function isRouted(c: ConnStatus): boolean {
   return c.routing !== undefined && !/unrouted/.test(c.routing);
 }
 
-/** Conn names with any IKE state, established or still negotiating. */
-export function connsWithIkeState(s: PlutoStatus): Set<string> {
-  return new Set(s.states.filter((x) => x.kind === 'ike').map((x) => x.conn));
-}
-
 /** Conn names that have an established IKE SA. */
 export function connsWithIkeSa(s: PlutoStatus): Set<string> {
   return new Set(s.states.filter((x) => x.kind === 'ike' && x.established).map((x) => x.conn));
@@ -156,6 +151,17 @@ function parentOf(line: string): { parent?: number } {
 /** The states of `whack --showstates` (pluto's state list alone: no conn list, no counters). */
 export function parseStates(text: string): StateStatus[] {
   return text.split('\n').map(stateOf).filter((x): x is StateStatus => x !== undefined);
+}
+
+/** States grouped by conn, in one pass (a VIP holder has hundreds of conns, each with its states). */
+export function statesByConn(states: readonly StateStatus[]): Map<string, StateStatus[]> {
+  const out = new Map<string, StateStatus[]>();
+  for (const s of states) {
+    const list = out.get(s.conn);
+    if (list) list.push(s);
+    else out.set(s.conn, [s]);
+  }
+  return out;
 }
 
 /**

@@ -5,10 +5,10 @@ import type { AuthMode, IpsecPolicy, IpsecVars, PskMode } from './types.js';
 import { parseAddress, parseCidr } from './addresses.js';
 import { type Problem, redact, shapeOf, show } from './problems.js';
 import { NETWORK_NAME } from './names.js';
-import { checkEspBuiltin, type AlgorithmVerdict } from '../libreswan/algorithms.js';
+import { checkEspBuiltin, type AlgorithmVerdict } from './algorithms.js';
 import { rememberSecret } from '../secrets/redaction.js';
 
-export const MIN_PSK_BYTES = 32;
+const MIN_PSK_BYTES = 32;
 /** A key of fewer different characters is a pattern, not a secret (a 32-character hex key has 16). */
 const MIN_DISTINCT = 8;
 
@@ -33,7 +33,7 @@ export const IPSEC_VAR_DEFAULTS: Omit<IpsecVars, 'ipsec_psk'> = {
  * mean nothing here: accepted, with a note each, so the role's IpsecVars
  * deploy after the switch instead of failing at step 1.
  */
-export const ROLE_ONLY_VARIABLES: Record<string, string> = {
+const ROLE_ONLY_VARIABLES: Record<string, string> = {
   ipsec_force_install_legacy: "the role's pre-2018 layout; tripleo-ipsec has one",
   ipsec_setup_resource_agents: 'tripleo-ipsec always installs ocf:tripleo:ipsec (host_prep_tasks) and creates its resources at step 3',
   overcloud_controller_identifier: 'cluster nodes come from the inventory\'s pacemaker group',
@@ -61,7 +61,7 @@ export type RawVars = Record<string, unknown>;
 const KNOWN = new Set<string>(Object.keys(IPSEC_VAR_DOCS));
 
 /** The IpsecVars mapping of one heat environment (parameter_defaults.IpsecVars), or {}. */
-export function ipsecVarsOfEnvironment(env: unknown, file: string, problems: Problem[]): RawVars {
+function ipsecVarsOfEnvironment(env: unknown, file: string, problems: Problem[]): RawVars {
   if (env === null || env === undefined) return {};
   if (typeof env !== 'object' || Array.isArray(env)) {
     problems.push({ field: file, value: shapeOf(env), message: 'a heat environment must be a mapping' });
@@ -93,7 +93,7 @@ function copyOwn(v: RawVars): RawVars {
 }
 
 /** `key=value` from --set; the value is read as a YAML scalar or flow list (true, [a, b]). */
-export function parseSetOption(option: string, problems: Problem[]): RawVars {
+function parseSetOption(option: string, problems: Problem[]): RawVars {
   const eq = option.indexOf('=');
   if (eq <= 0) {
     problems.push({ field: '--set', value: option.startsWith('ipsec_psk') ? redact(option) : option, message: 'expected key=value' });
@@ -155,8 +155,6 @@ export function pskProblems(psk: unknown, field = 'IpsecVars.ipsec_psk'): Proble
   }
   return problems;
 }
-
-export type AlgorithmChecker = (algorithm: string) => AlgorithmVerdict;
 
 /**
  * The IpsecVars layers of a run, in order of precedence: every -e heat

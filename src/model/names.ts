@@ -9,6 +9,8 @@ export const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 export const NETWORK_NAME = /^[a-z][a-z0-9_]{0,30}$/;
 /** A libreswan conn name we accept from anyone (agent parameters included). */
 export const CONN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** A Pacemaker resource id we accept (--vip-resource, a plan's vipResources). */
+export const RESOURCE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
 
 export const CTLPLANE = 'ctlplane';
 export const FILE_PREFIX = 'overcloud-';
@@ -40,6 +42,16 @@ export const connNames = {
 /** Whether a conn is a VIP tunnel's: a node's own end, or the holder's end towards a peer. */
 export function isVipConn(name: string): boolean {
   return /-vip-tunnel(?:-to-|$)/.test(name);
+}
+
+/**
+ * Whether a conn pluto lists is one we loaded: recorded in the manifest
+ * (before manifests recorded conns, every overcloud- conn was ours). An
+ * opportunistic group's members ("<group>#<cidr>") are pluto's, not ours.
+ */
+export function isOurConn(name: string, recorded: Record<string, string> | undefined): boolean {
+  if (name.includes('#')) return false;
+  return recorded ? name in recorded : name.startsWith(FILE_PREFIX);
 }
 
 export const fileNames = {

@@ -103,3 +103,12 @@ export interface OutputFile {
   /** Binary files (PKCS#12 bundles): written instead of content, which is then ''. */
   bytes?: Buffer;
 }
+
+/** A host's certificate files: what its tree carries (var/lib/tripleo-ipsec) and apply imports into NSS. */
+export interface HostCertificate {
+  nickname: string;
+  /** Key and certificate (and the CA), PKCS#12 with an empty password, as pk12util -W '' imports it. */
+  p12: Buffer;
+  certPem: string;
+  caCertPem: string;
+}

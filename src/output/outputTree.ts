@@ -166,30 +166,31 @@ function unchanged(path: string, f: OutputFile): boolean {
 }
 
 /**
- * The output directory as it is: what of it is ours. Refuses a path that is
- * not a directory, and a directory with files but no output of ours.
+ * The output directory as it is: what of it is ours, and its record (read
+ * once: nothing writes it before step 2). Refuses a path that is not a
+ * directory, and a directory with files but no output of ours.
  */
-function ownedFiles(dir: string, o: OutputTreeOptions): Set<string> | undefined {
+function ownedFiles(dir: string, o: OutputTreeOptions): { owned: Set<string>; record?: Ownership } {
   let st;
   try {
     st = statSync(dir);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { owned: new Set() };
     throw cannotWrite(dir, e);
   }
   if (!st.isDirectory()) throw new InputError(`--out ${dir} is not a directory: generate writes a directory of files; name a new or empty one`);
   sweepStaging(dir);
   sweepEarlierStaging(dir);
   const record = readOwnership(dir);
-  if (record) return new Set(record.files);
+  if (record) return { owned: new Set(record.files), record };
   const present = filesUnder(dir).sort();
-  if (present.length === 0) return new Set();
+  if (present.length === 0) return { owned: new Set() };
   const earlier = o.earlierLayout ? present.filter((p) => o.earlierLayout!(p, dir)) : [];
   if (earlier.length === 0) {
     const shown = present.slice(0, 3).join(', ') + (present.length > 3 ? ` and ${present.length - 3} more` : '');
     throw new InputError(`--out ${dir} is not empty and holds no output of tripleo-ipsec generate (no ${OWNERSHIP_FILE}; it has ${shown}): name a new or empty directory`);
   }
-  return new Set(earlier);
+  return { owned: new Set(earlier) };
 }
 
 /** Staged files between two turns of the event loop: an interrupt (Ctrl-C) is handled at the next one. */
@@ -218,9 +219,9 @@ export function writeOutputTreeSync(outDir: string, files: Iterable<OutputFile>,
 /** The work of a write, pausing (yield) between batches of staged files. */
 function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOptions): Generator<void, OutputTreeReport> {
   const dir = resolve(outDir);
-  const owned = ownedFiles(dir, o) ?? new Set<string>();
+  const { owned, record } = ownedFiles(dir, o);
   // Two stacks' outputs in one directory would remove each other's trees (and share one PSK).
-  const recordedStack = owned.size ? readOwnership(dir)?.stack : undefined;
+  const recordedStack = owned.size ? record?.stack : undefined;
   if (o.stack !== undefined && recordedStack !== undefined && recordedStack !== o.stack) {
     throw new InputError(`--out ${dir} holds the output of stack ${recordedStack}, and this inventory's stack is ${o.stack}: give each stack a directory of its own (IpsecStateDir in its heat environment, or another --out)`);
   }
@@ -274,7 +275,7 @@ function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOpti
     const removing = new Set(obsolete);
     const keep = [...owned].filter((p) => !wanted.has(p) && !removing.has(p) && pathTaken(join(dir, p)));
     const final = [...new Set([...wanted, ...keep])].sort();
-    if (staged.length === 0 && obsolete.length === 0 && sameList(recordedFiles(dir), final)) {
+    if (staged.length === 0 && obsolete.length === 0 && sameList(record && !record.incomplete ? record.files : undefined, final)) {
       // An output recorded before stacks were: its stack, once.
       if (stack !== recordedStack) writeOwnership(dir, final, false, stack);
       return { files: wanted.size, bytes, changed: 0, removed: 0 };
@@ -306,12 +307,6 @@ function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOpti
     removeStaging();
     stopWatching();
   }
-}
-
-/** The files a complete record lists (undefined: no record, or one a run left incomplete). */
-function recordedFiles(dir: string): string[] | undefined {
-  const o = readOwnership(dir);
-  return o && !o.incomplete ? o.files : undefined;
 }
 
 function sameList(a: string[] | undefined, b: string[]): boolean {

@@ -2,13 +2,12 @@
 // (which files, where, with which mode) comes from the plan alone and is
 // cheap; each file's content is rendered only when it is consumed, so a
 // summary can count files without rendering them.
-import type { OutputFile } from '../model/types.js';
+import type { HostCertificate, OutputFile } from '../model/types.js';
 import type { ConnFile, HostPlan } from '../plan/tunnels.js';
 import { renderConf, renderPolicy, renderSecrets } from './libreswan.js';
 import { renderIptables, renderNftables } from './firewall.js';
 import { certNames, fileNames, nodePaths } from '../model/names.js';
 import { importScript } from './importScript.js';
-import type { HostCertificate } from '../cert/pki.js';
 import { buildNodePlan, serializeNodePlan, type NodePlan } from '../plan/nodePlan.js';
 import type { DeployStep } from '../plan/tunnels.js';
 
@@ -34,7 +33,7 @@ export function confPathOf(f: ConnFile): string {
   return `${nodePaths.ipsecD}/${f.confName}`;
 }
 
-export function secretsPathOf(f: ConnFile): string | undefined {
+function secretsPathOf(f: ConnFile): string | undefined {
   return f.secretsName && f.secrets.length ? `${nodePaths.ipsecD}/${f.secretsName}` : undefined;
 }
 

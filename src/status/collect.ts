@@ -9,7 +9,7 @@ import { runCommand } from '../system/command.js';
 import { parseCrmMon } from '../pacemaker/crmMon.js';
 import { parsePlutoStatus, type PlutoStatus } from '../libreswan/whackStatus.js';
 import { buildStatus, type StatusReport } from './statusReport.js';
-import { readPlan } from '../cli/planFile.js';
+import { readPlan } from '../pacemaker/planFile.js';
 
 export interface StatusOptions {
   plan: string;

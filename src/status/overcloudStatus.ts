@@ -5,6 +5,7 @@
 // each VIP is, then each node's tunnels checked against its plan.
 import { loadInputs, type InputOptions } from '../inputs/load.js';
 import { ValidationError } from '../model/errors.js';
+import { connNames } from '../model/names.js';
 import type { Problem } from '../model/problems.js';
 import { buildOvercloud } from '../model/overcloud.js';
 import { parsePlutoStatus, type PlutoStatus } from '../libreswan/whackStatus.js';
@@ -103,7 +104,9 @@ export async function overcloudStatus(o: OvercloudStatusOptions): Promise<Overcl
   for (const v of overcloud.vips) {
     const resource = pacemaker.vipResources[v.name];
     const fromMon = mon?.resources.find((r) => r.id === resource && r.active)?.nodes[0];
-    const fromPluto = [...statuses.entries()].find(([, s]) => [...s.conns.keys()].some((c) => c.startsWith(`overcloud-${v.name}-vip-tunnel-to-`)))?.[0];
+    // The holder's ends towards its peers are loaded only where the VIP is.
+    const holderEnd = connNames.vipToPeer(v.name, '');
+    const fromPluto = [...statuses.entries()].find(([, s]) => [...s.conns.keys()].some((c) => c.startsWith(holderEnd)))?.[0];
     const holder = fromMon ?? fromPluto;
     holders.set(v.name, holder);
     vips.push({ vip: v.name, address: v.address, ...(holder ? { holder } : {}), from: fromMon ? 'crm_mon' : fromPluto ? 'pluto' : 'unknown' });

@@ -4,9 +4,10 @@
 // that are down; failed actions with their reasons.
 import type { CrmMon } from '../pacemaker/crmMon.js';
 import type { PacemakerPlan } from '../plan/pacemaker.js';
-import { connsWithIkeSa, type PlutoStatus, type SaCounts } from '../libreswan/whackStatus.js';
+import type { PlutoStatus, SaCounts } from '../libreswan/whackStatus.js';
 import { connNames, isVipConn, pacemakerNames } from '../model/names.js';
 import { columns } from '../output/table.js';
+import { ikeUp, sasByConn } from './judge.js';
 
 export interface VipView {
   vip: string;
@@ -46,6 +47,8 @@ function where(mon: CrmMon, id: string): string[] {
 export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string, PlutoStatus>): StatusReport {
   const problems: string[] = [];
   const vips: VipView[] = [];
+  // Each node's conns judged once, by the rule status --inventory uses too (IKE SAs only: clusters without ESP have no Child SA).
+  const sasOf = new Map([...pluto].map(([node, s]) => [node, sasByConn(s.states)]));
   for (const [vip, vipResource] of Object.entries(plan.vipResources)) {
     const tunnel = plan.resources.find((r) => !r.clone && r.params.vip !== undefined && r.id === pacemakerNames.tunnelResource(vip));
     if (!tunnel) continue;
@@ -68,10 +71,10 @@ export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string,
     const holder = v.tunnelNode;
     const hs = holder ? pluto.get(holder) : undefined;
     const prefix = connNames.vipToPeer(vip, '');
-    const up = hs ? connsWithIkeSa(hs) : new Set<string>();
+    const holderSas = holder ? sasOf.get(holder) : undefined;
     const peerNames = plan.vipPeers[vip]?.length ? plan.vipPeers[vip] : hs ? [...hs.conns.keys()].filter((c) => c.startsWith(prefix)).map((c) => c.slice(prefix.length)) : [];
     for (const peer of peerNames.filter((p) => p !== holder).sort()) {
-      const authenticated = hs ? up.has(connNames.vipToPeer(vip, peer)) : null;
+      const authenticated = holderSas ? ikeUp(holderSas.get(connNames.vipToPeer(vip, peer))) : null;
       v.peers.push({ node: peer, authenticated });
       if (authenticated === false) problems.push(`${peer} holds no authenticated tunnel with the ${vip} VIP ${v.address} on its holder ${holder}`);
     }
@@ -81,9 +84,9 @@ export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string,
     const s = pluto.get(n.name);
     if (!n.online) problems.push(`node ${n.name} is offline`);
     if (!s) return { node: n.name, online: n.online, standby: n.standby, ikeSas: null, ipsecSas: null, down: [] };
-    const up = connsWithIkeSa(s);
+    const sas = sasOf.get(n.name)!;
     // VIP tunnels are judged per VIP above (a node's own end has no SA while it holds the VIP itself).
-    const down = [...s.conns.keys()].filter((c) => !up.has(c) && !isVipConn(c)).sort();
+    const down = [...s.conns.keys()].filter((c) => !ikeUp(sas.get(c)) && !isVipConn(c)).sort();
     for (const c of down) problems.push(`${n.name}: tunnel ${c} has no established IKE SA`);
     if (s.ikeSas.authenticated < s.ikeSas.total) problems.push(`${n.name}: ${s.ikeSas.total - s.ikeSas.authenticated} IKE SA(s) not authenticated`);
     return { node: n.name, online: n.online, standby: n.standby, ikeSas: s.ikeSas, ipsecSas: s.ipsecSas, down };

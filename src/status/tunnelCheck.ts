@@ -4,9 +4,10 @@
 // duplicated, up without a Child SA. Plus what the TripleO guide checks by
 // eye on every node: its two SA lines, all authenticated, none half-open.
 import type { PlutoStatus, SaCounts } from '../libreswan/whackStatus.js';
-import { isOurConn } from '../apply/reconcile.js';
-import { supersededIkeSas } from '../libreswan/staleIkeSas.js';
+import { isOurConn } from '../model/names.js';
+import { supersededIkeSas } from '../libreswan/supersededIkeSas.js';
 import type { Conn, HostPlan } from '../plan/tunnels.js';
+import { ikeUp, NO_SAS, sasByConn } from './judge.js';
 
 export interface ExpectedTunnel {
   conn: string;
@@ -74,22 +75,13 @@ export function checkNode(node: string, expected: ExpectedTunnel[], status: Plut
   const problems: TunnelProblem[] = [];
   let withIkeSa = 0;
   let withChildSa = 0;
-  // Each tunnel's states by one pass over the list, not one pass per tunnel (a VIP holder has hundreds of each).
-  const byConn = new Map<string, PlutoStatus['states']>();
-  for (const s of status.states) {
-    const list = byConn.get(s.conn);
-    if (list) list.push(s);
-    else byConn.set(s.conn, [s]);
-  }
+  const byConn = sasByConn(status.states);
   for (const t of expected) {
-    const states = byConn.get(t.conn) ?? [];
-    const counts = {
-      ike: states.filter((s) => s.kind === 'ike' && s.established).length,
-      negotiating: states.filter((s) => s.kind === 'ike' && !s.established).length,
-      child: states.filter((s) => s.kind === 'child' && s.established).length,
-    };
+    const sas = byConn.get(t.conn) ?? NO_SAS;
+    const states = sas.states;
+    const counts = { ike: sas.ike, negotiating: sas.negotiating, child: sas.child };
     const fault = (f: TunnelFault) => problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: f, counts });
-    if (counts.ike === 0) {
+    if (!ikeUp(sas)) {
       fault(counts.negotiating ? 'half-open' : 'missing');
       continue;
     }
@@ -97,7 +89,7 @@ export function checkNode(node: string, expected: ExpectedTunnel[], status: Plut
     // Older IKE SAs beside the newest, which carries the newest Child SA: what a peer's restart (or a
     // crossed negotiation) left, with their own Child SA if they had one; no traffic uses them, tidy
     // deletes them. Two IKE SAs where the newest does not carry the traffic yet are a duplicate.
-    const stale = counts.ike > 1 ? supersededIkeSas(states).filter((x) => x.replaced) : [];
+    const stale = counts.ike > 1 ? supersededIkeSas(t.conn, states).filter((x) => x.replaced) : [];
     if (counts.ike > 1) {
       if (stale.length === counts.ike - 1) {
         problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: 'stale IKE SA', counts, stale: stale.map((s) => ({ serial: s.serial, newer: s.newer, withChild: s.hasChild })) });

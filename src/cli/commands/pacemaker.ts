@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { applyPlan, removePlan } from '../../pacemaker/cibUpdate.js';
 import { outputPaths } from '../../model/names.js';
-import { readPlan } from '../planFile.js';
+import { readPlan } from '../../pacemaker/planFile.js';
 import { say } from '../output.js';
 import type { Command } from './command.js';
 

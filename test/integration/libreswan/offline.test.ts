@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
-import { checkconfigIpsecDir } from '../../../src/libreswan/checkconfig.js';
+import { checkconfigIpsecDir } from '../../helpers/checkconfig.js';
 import { algparseEsp } from '../../../src/libreswan/algparse.js';
-import { checkEspBuiltin, lacksConfidentiality } from '../../../src/libreswan/algorithms.js';
+import { checkEspBuiltin, lacksConfidentiality } from '../../../src/model/algorithms.js';
 import { generateFrom, scratchDir, small, TEST_PSK } from '../../helpers/inputs.js';
 
 const variants: [string, Record<string, unknown>][] = [

@@ -1,7 +1,8 @@
 // Checking an ESP proposal (phase2alg / esp=) before pluto sees it.
-// libreswan's own `ipsec algparse` is the authority when it is installed;
-// the built-in table mirrors what libreswan 4.10's algparse accepts so that
-// generation on a machine without libreswan fails on the same inputs.
+// libreswan's own `ipsec algparse` is the authority when it is installed
+// (src/libreswan/algparse.ts); this built-in table (pure data) mirrors what
+// libreswan 4.10's algparse accepts so that generation on a machine without
+// libreswan fails on the same inputs.
 // On top of libreswan, we refuse ESP without confidentiality (null, aes_gmac):
 // encrypting the overcloud's networks is the point of this tool.
 

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readPlan } from '../../../src/cli/planFile.js';
+import { readPlan } from '../../../src/pacemaker/planFile.js';
 import { generateFrom, scratchDir, small } from '../../helpers/inputs.js';
 
 describe('readPlan', () => {

@@ -2,34 +2,36 @@
 // lines of `whack --showstates` as pluto 4.10 prints them (with and without
 // the 000 prefix of --status).
 import { describe, expect, it } from 'vitest';
-import { supersededIkeSas } from '../../../src/libreswan/staleIkeSas.js';
-import { parseStates } from '../../../src/libreswan/whackStatus.js';
+import { supersededIkeSas } from '../../../src/libreswan/supersededIkeSas.js';
+import { parseStates, statesByConn, type StateStatus } from '../../../src/libreswan/whackStatus.js';
 
 const C = 'overcloud-internal_api-to-overcloud-controller-0';
+/** Every conn's in a state list, as tidy asks: grouped by conn first. */
+const superseded = (states: StateStatus[]) => [...statesByConn(states)].flatMap(([conn, list]) => supersededIkeSas(conn, list)).sort((a, b) => a.serial - b.serial);
 const ike = (n: number, extra = '') => `#${n}: "${C}":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); REKEY in 27853s; REPLACE in 28776s;${extra} idle;`;
 const child = (n: number, parent: number, extra = '') => `#${n}: "${C}":500 STATE_V2_ESTABLISHED_CHILD_SA (established Child SA); REKEY in 27949s; REPLACE in 28769s;${extra} eroute owner; IKE SA #${parent}; idle;`;
 
 describe('supersededIkeSas', () => {
   it("a restarted peer's leftover: the old IKE SA, no longer newest, beside the newest one that carries the newest Child SA", () => {
     const states = parseStates([ike(3), ike(7, ' newest;'), child(8, 7, ' newest;'), '#9: "overcloud-other":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); newest; idle;'].join('\n'));
-    expect(supersededIkeSas(states)).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: true }]);
+    expect(superseded(states)).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: true }]);
     // The same from --status, with its prefix.
-    expect(supersededIkeSas(parseStates([ike(3), ike(7, ' newest;'), child(8, 7, ' newest;')].map((l) => `000 ${l}`).join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: true }]);
+    expect(superseded(parseStates([ike(3), ike(7, ' newest;'), child(8, 7, ' newest;')].map((l) => `000 ${l}`).join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: true }]);
   });
 
   it('the old one with its own Child SA still (the kernel kept the dead pluto\'s SAs): superseded too, with its child', () => {
-    expect(supersededIkeSas(parseStates([ike(3), child(4, 3), ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: true, replaced: true }]);
+    expect(superseded(parseStates([ike(3), child(4, 3), ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: true, replaced: true }]);
   });
 
   it('the newest not yet carrying the newest Child SA: listed, not replaced (tidy leaves it)', () => {
-    expect(supersededIkeSas(parseStates([ike(3), ike(7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: false }]);
-    expect(supersededIkeSas(parseStates([ike(3), child(4, 3, ' newest;'), ike(7, ' newest;'), child(8, 7)].join('\n')))[0].replaced).toBe(false);
+    expect(superseded(parseStates([ike(3), ike(7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: false }]);
+    expect(superseded(parseStates([ike(3), child(4, 3, ' newest;'), ike(7, ' newest;'), child(8, 7)].join('\n')))[0].replaced).toBe(false);
   });
 
   it('none for a conn with one IKE SA, or none marked newest; a half-open one is a negotiation, not a superseded SA', () => {
-    expect(supersededIkeSas(parseStates([ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')))).toEqual([]);
-    expect(supersededIkeSas(parseStates([ike(3), ike(7)].join('\n')))).toEqual([]);
-    expect(supersededIkeSas(parseStates([`#5: "${C}":500 STATE_V2_PARENT_I1 (sent IKE_SA_INIT request); RETRANSMIT in 1s; idle;`, ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')))).toEqual([]);
+    expect(superseded(parseStates([ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')))).toEqual([]);
+    expect(superseded(parseStates([ike(3), ike(7)].join('\n')))).toEqual([]);
+    expect(superseded(parseStates([`#5: "${C}":500 STATE_V2_PARENT_I1 (sent IKE_SA_INIT request); RETRANSMIT in 1s; idle;`, ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')))).toEqual([]);
   });
 });
 
@@ -41,7 +43,7 @@ describe('on what pluto 4.10 printed (whack --showstates on a peer of a node who
     const states = parseStates(text);
     // A Child SA's IKE SA, as 4.10 names it ("IKE SA #N").
     expect(states.find((s) => s.serial === 24 && s.kind === 'child')?.parent).toBe(19);
-    expect(supersededIkeSas(states)).toEqual([
+    expect(superseded(states)).toEqual([
       { conn: 'overcloud-internal_api-to-overcloud-controller-0', serial: 1, newer: 19, hasChild: true, replaced: true },
       { conn: 'overcloud-storage-to-overcloud-controller-0', serial: 2, newer: 20, hasChild: true, replaced: true },
       { conn: 'overcloud-storage_mgmt-to-overcloud-controller-0', serial: 3, newer: 21, hasChild: true, replaced: true },

@@ -4,9 +4,9 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { IPSEC } from './whack.js';
-import { runCommandSync } from '../system/command.js';
-import { VIP_HOLDER_DIR } from '../model/names.js';
+import { IPSEC } from '../../src/libreswan/whack.js';
+import { runCommandSync } from '../../src/system/command.js';
+import { VIP_HOLDER_DIR } from '../../src/model/names.js';
 
 export interface CheckconfigResult {
   ok: boolean;

@@ -5,12 +5,10 @@
 // can neither delete a resource of someone else's nor point a tunnel elsewhere.
 import { isDeepStrictEqual } from 'node:util';
 import { InputError } from '../model/errors.js';
-import { HOST_NAME, NETWORK_NAME, pacemakerNames } from '../model/names.js';
+import { HOST_NAME, NETWORK_NAME, RESOURCE_ID, pacemakerNames } from '../model/names.js';
 import { parseAddress } from '../model/addresses.js';
 import { readInputFile } from '../inputs/read.js';
 import { pacemakerPlanFor, type PacemakerPlan, type PlannedVip } from '../plan/pacemaker.js';
-
-const RESOURCE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.:-]*$/;
 
 /** The plan generate wrote, checked against the plan its VIPs give. */
 export function readPlan(path: string): PacemakerPlan {
@@ -49,16 +47,4 @@ export function readPlan(path: string): PacemakerPlan {
     if (!isDeepStrictEqual(given[key], expected[key])) throw bad(`its ${key} are not what its VIPs give (edited by hand?): generate it again`);
   }
   return expected;
-}
-
-export function parseVipResources(specs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const s of specs) {
-    const [vip, rsc, ...rest] = s.split('=');
-    if (rest.length || !vip || !rsc || !NETWORK_NAME.test(vip) || !RESOURCE_ID.test(rsc)) {
-      throw new InputError(`--vip-resource ${JSON.stringify(s)}: expected <vip name>=<resource id>, e.g. internal_api=ip-192.0.2.100`);
-    }
-    out[vip] = rsc;
-  }
-  return out;
 }

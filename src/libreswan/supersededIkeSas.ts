@@ -1,0 +1,36 @@
+// IKE SAs a peer's restart left behind. When a peer's pluto starts again and
+// authenticates anew, this node's pluto (4.x) marks the new IKE SA of the
+// conn "newest" and keeps the old one: its permanent conns have no wipe of
+// older IKE SAs, and no liveness probe reaches one that is not newest. The
+// old one lingers until its rekey, hours later, with its Child SA when the
+// kernel kept the dead pluto's SAs, and every `IKE SAs: total(N)` counts it.
+// One judge for `status` (which names them) and `tidy` (which deletes them).
+import type { StateStatus } from './whackStatus.js';
+
+export interface SupersededIkeSa {
+  conn: string;
+  serial: number;
+  /** The conn's newest IKE SA, which superseded it. */
+  newer: number;
+  /** Whether a Child SA (in any state) still belongs to it. */
+  hasChild: boolean;
+  /** Whether the newer one carries the conn's newest Child SA, established: the replacement is complete. */
+  replaced: boolean;
+}
+
+/**
+ * One conn's superseded IKE SAs (`states`: that conn's, as statesByConn groups
+ * them): when it has more than one established IKE SA, one of them marked
+ * newest, the others.
+ */
+export function supersededIkeSas(conn: string, states: readonly StateStatus[]): SupersededIkeSa[] {
+  const ikes = states.filter((s) => s.kind === 'ike' && s.established);
+  if (ikes.length < 2) return [];
+  const newest = ikes.find((s) => s.newest);
+  if (!newest) return [];
+  const replaced = states.some((c) => c.kind === 'child' && c.established && c.newest && c.parent === newest.serial);
+  return ikes
+    .filter((s) => !s.newest)
+    .map((s) => ({ conn, serial: s.serial, newer: newest.serial, hasChild: states.some((c) => c.kind === 'child' && c.parent === s.serial), replaced }))
+    .sort((a, b) => a.serial - b.serial);
+}
