@@ -1,12 +1,13 @@
-// tripleo-ipsec tidy: the IKE SAs peers' restarts left on this node, deleted
-// (src/libreswan/supersededIkeSas.ts says which: superseded by the conn's newest
+// tripleo-ipsec tidy: the SAs peers' restarts left on this node, deleted
+// (src/libreswan/supersededSas.ts says which: superseded by the conn's newest
 // IKE SA, once that one carries the conn's newest Child SA; their own old
-// Child SA, which no policy uses any more, goes with them). One `whack
+// Child SA, which no policy uses any more, goes with them; and Child SAs
+// beside their conn's newest on an IKE SA that stays). One `whack
 // --showstates`, then one `whack --deletestate` each; pluto sends the peer
 // a Delete, which a restarted peer no longer knows and ignores. Only our
 // conns.
 import { existsSync } from 'node:fs';
-import { supersededIkeSas, type SupersededIkeSa } from './libreswan/supersededIkeSas.js';
+import { supersededChildSas, supersededIkeSas, type SupersededChildSa, type SupersededIkeSa } from './libreswan/supersededSas.js';
 import { parseStates, statesByConn } from './libreswan/whackStatus.js';
 import { WHACK } from './libreswan/whack.js';
 import { FILE_PREFIX } from './model/names.js';
@@ -23,6 +24,8 @@ export interface TidyReport {
   /** false: no pluto answers on the socket (nothing to tidy). */
   pluto: boolean;
   deleted: SupersededIkeSa[];
+  /** Child SAs beside their conn's newest, on IKE SAs that stay. */
+  deletedChildren: SupersededChildSa[];
 }
 
 async function states(ctlsocket: string) {
@@ -31,24 +34,25 @@ async function states(ctlsocket: string) {
 }
 
 export async function tidy(o: { ctlsocket: string; dryRun: boolean }): Promise<TidyReport> {
-  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [] };
-  const stale = [...statesByConn(await states(o.ctlsocket))]
-    .filter(([conn]) => conn.startsWith(FILE_PREFIX))
-    .flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced))
-    .sort((a, b) => a.serial - b.serial);
-  if (o.dryRun || stale.length === 0) return { pluto: true, deleted: stale };
+  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [] };
+  const ours = [...statesByConn(await states(o.ctlsocket))].filter(([conn]) => conn.startsWith(FILE_PREFIX));
+  const stale = ours.flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced)).sort((a, b) => a.serial - b.serial);
+  // A stale IKE SA's Child SAs go with it; the others beside their conn's newest are deleted on their own.
+  const going = new Set(stale.map((s) => s.serial));
+  const children = ours.flatMap(([conn, list]) => supersededChildSas(conn, list, going)).sort((a, b) => a.serial - b.serial);
+  if (o.dryRun || stale.length + children.length === 0) return { pluto: true, deleted: stale, deletedChildren: children };
   // whack waits for the peer to answer the Delete, which a restarted peer may never do (it no longer
   // knows the SA): pluto then drops the state at its retransmit-timeout (60 s by default). So whack
   // is not waited for; the state list is, that long.
-  for (const s of stale) await runCommandOrTimeout({ what: `deleting stale IKE SA #${s.serial}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--deletestate', String(s.serial)], timeoutMs: DELETE_MS });
+  for (const s of [...stale, ...children]) await runCommandOrTimeout({ what: `deleting stale SA #${s.serial}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--deletestate', String(s.serial)], timeoutMs: DELETE_MS });
   const deadline = Date.now() + GONE_MS;
-  let left = stale;
+  let left: { serial: number; conn: string }[] = [];
   for (;;) {
     const now = new Set((await states(o.ctlsocket)).map((x) => x.serial));
-    left = stale.filter((s) => now.has(s.serial));
+    left = [...stale, ...children].filter((s) => now.has(s.serial));
     if (left.length === 0 || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  if (left.length) throw new EnvironmentError(`pluto still holds the stale IKE SA(s) ${left.map((s) => `#${s.serial} of ${s.conn}`).join(', ')} ${GONE_MS / 1000} s after whack --deletestate`);
-  return { pluto: true, deleted: stale };
+  if (left.length) throw new EnvironmentError(`pluto still holds the stale SA(s) ${left.map((s) => `#${s.serial} of ${s.conn}`).join(', ')} ${GONE_MS / 1000} s after whack --deletestate`);
+  return { pluto: true, deleted: stale, deletedChildren: children };
 }

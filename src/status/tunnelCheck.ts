@@ -5,7 +5,7 @@
 // eye on every node: its two SA lines, all authenticated, none half-open.
 import type { PlutoStatus, SaCounts } from '../libreswan/whackStatus.js';
 import { isOurConn } from '../model/names.js';
-import { supersededIkeSas } from '../libreswan/supersededIkeSas.js';
+import { supersededIkeSas } from '../libreswan/supersededSas.js';
 import type { Conn, HostPlan } from '../plan/tunnels.js';
 import { ikeUp, NO_SAS, sasByConn } from './judge.js';
 
@@ -123,7 +123,7 @@ export function describeProblem(p: TunnelProblem): string {
     'stale IKE SA': `a stale IKE SA ${(p.stale ?? []).map((x) => `#${x.serial}${x.withChild ? ' (with its Child SA)' : ''}`).join(', ')} beside the current #${p.stale?.[0]?.newer} (left by the peer's restart; no traffic uses it): cleared within a minute by tripleo-ipsec-tidy.timer (\`tripleo-ipsec tidy\`), or by \`ipsec whack --deletestate ${(p.stale ?? []).map((x) => x.serial).join(' ')}\` on this node`,
     'duplicate IKE SA': `${p.counts.ike} IKE SAs for one tunnel`,
     'no Child SA': 'IKE SA up but no Child SA: no traffic is encrypted through it',
-    'duplicate Child SA': `${p.counts.child} Child SAs for one tunnel`,
+    'duplicate Child SA': `${p.counts.child} Child SAs for one tunnel: those beside the newest are cleared within a minute by tripleo-ipsec-tidy.timer (\`tripleo-ipsec tidy\`)`,
   };
   return `${p.node}: ${p.network}: with ${with_} (${p.conn}): ${what[p.fault]}`;
 }

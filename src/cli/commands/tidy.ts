@@ -7,7 +7,7 @@ import type { Command } from './command.js';
 
 export const tidyCommand: Command = {
   command: 'tidy',
-  describe: "Delete the IKE SAs a peer's restart left on this node (superseded by the conn's newest, which carries its newest Child SA)",
+  describe: "Delete the SAs a peer's restart left on this node: IKE SAs superseded by the conn's newest (which carries its newest Child SA), Child SAs beside the conn's newest",
   builder: (y: Argv) =>
     y
       .option('ctlsocket', { type: 'string', default: DEFAULT_CTLSOCKET, describe: "pluto's control socket" })
@@ -16,7 +16,8 @@ export const tidyCommand: Command = {
     const r = await tidy({ ctlsocket: String(a.ctlsocket), dryRun: a['dry-run'] as boolean });
     if (!r.pluto) say('pluto is not running: nothing to tidy\n');
     for (const s of r.deleted) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale IKE SA #${s.serial} of ${s.conn} (superseded by #${s.newer})\n`);
-    if (r.pluto && r.deleted.length === 0) say('no stale IKE SA\n');
+    for (const s of r.deletedChildren) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale Child SA #${s.serial} of ${s.conn} (beside the newest, #${s.newer})\n`);
+    if (r.pluto && r.deleted.length + r.deletedChildren.length === 0) say('no stale SA\n');
     return 0;
   },
 };

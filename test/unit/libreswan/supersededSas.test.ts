@@ -2,7 +2,7 @@
 // lines of `whack --showstates` as pluto 4.10 prints them (with and without
 // the 000 prefix of --status).
 import { describe, expect, it } from 'vitest';
-import { supersededIkeSas } from '../../../src/libreswan/supersededIkeSas.js';
+import { supersededChildSas, supersededIkeSas } from '../../../src/libreswan/supersededSas.js';
 import { parseStates, statesByConn, type StateStatus } from '../../../src/libreswan/whackStatus.js';
 
 const C = 'overcloud-internal_api-to-overcloud-controller-0';
@@ -49,5 +49,42 @@ describe('on what pluto 4.10 printed (whack --showstates on a peer of a node who
       { conn: 'overcloud-storage_mgmt-to-overcloud-controller-0', serial: 3, newer: 21, hasChild: true, replaced: true },
       { conn: 'overcloud-tenant-to-overcloud-controller-0', serial: 4, newer: 22, hasChild: true, replaced: true },
     ]);
+  });
+});
+
+describe('supersededChildSas', () => {
+  const children = (states: StateStatus[], going = new Set<number>()) => [...statesByConn(states)].flatMap(([conn, list]) => supersededChildSas(conn, list, going)).sort((a, b) => a.serial - b.serial);
+
+  it('a second established Child SA on the one IKE SA, beside the newest (eroute owner): superseded; the newest stays', () => {
+    expect(children(parseStates([ike(7, ' newest;'), child(8, 7).replace(' eroute owner;', ''), child(9, 7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 8, newer: 9 }]);
+  });
+
+  it('none when the conn has one Child SA, none marked newest, or the extra one belongs to an IKE SA being deleted (it goes with it)', () => {
+    expect(children(parseStates([ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')))).toEqual([]);
+    expect(children(parseStates([ike(7), child(8, 7), child(9, 7)].join('\n')))).toEqual([]);
+    expect(children(parseStates([ike(3), child(4, 3), ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')), new Set([3]))).toEqual([]);
+  });
+
+  it('never one marked newest: two instances of a template conn (a VIP end seen from two holders) each keep theirs', () => {
+    const v = (n: number, inst: number, parent?: number) =>
+      parent === undefined
+        ? `#${n}: "overcloud-internal_api-vip-tunnel"[${inst}] 192.0.2.1${inst}:500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); newest; idle;`
+        : `#${n}: "overcloud-internal_api-vip-tunnel"[${inst}] 192.0.2.1${inst}:500 STATE_V2_ESTABLISHED_CHILD_SA (established Child SA); newest; eroute owner; IKE SA #${parent}; idle;`;
+    expect(children(parseStates([v(1, 1), v(2, 1, 1), v(3, 2), v(4, 2, 3)].join('\n')))).toEqual([]);
+  });
+
+  it('on what pluto 4.10 printed: the responder of a restarted initiator (crashed, the kernel flushed as ipsec.service does) with two Child SAs per tunnel with it, one newest', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const states = parseStates(readFileSync(join(__dirname, '..', '..', 'fixtures', 'libreswan', 'showstates-duplicate-child.txt'), 'utf8'));
+    const found = children(states);
+    expect(found.map((c) => c.conn).sort()).toEqual(['overcloud-internal_api-to-overcloud-controller-0', 'overcloud-storage-to-overcloud-controller-0', 'overcloud-storage_mgmt-to-overcloud-controller-0']);
+    for (const c of found) {
+      const s = states.find((x) => x.serial === c.serial)!;
+      expect(s.newest, `#${c.serial}`).toBe(false);
+      expect(states.find((x) => x.serial === c.newer)!.newest).toBe(true);
+    }
+    // No IKE SA of this node is superseded: the old one was deleted already.
+    expect(superseded(states)).toEqual([]);
   });
 });

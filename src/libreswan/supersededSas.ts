@@ -1,3 +1,6 @@
+// SAs a peer's restart left behind, that no traffic uses: superseded IKE
+// SAs (with their Child SAs), and Child SAs beside a conn's newest one.
+//
 // IKE SAs a peer's restart left behind. When a peer's pluto starts again and
 // authenticates anew, this node's pluto (4.x) marks the new IKE SA of the
 // conn "newest" and keeps the old one: its permanent conns have no wipe of
@@ -33,4 +36,30 @@ export function supersededIkeSas(conn: string, states: readonly StateStatus[]): 
     .filter((s) => !s.newest)
     .map((s) => ({ conn, serial: s.serial, newer: newest.serial, hasChild: states.some((c) => c.kind === 'child' && c.parent === s.serial), replaced }))
     .sort((a, b) => a.serial - b.serial);
+}
+
+export interface SupersededChildSa {
+  conn: string;
+  serial: number;
+  /** The conn's newest Child SA, which carries its traffic. */
+  newer: number;
+}
+
+/**
+ * One conn's established Child SAs beside its newest established one (which
+ * the kernel's policy uses), on IKE SAs that stay (`goingIke`: the ones
+ * being deleted, whose Child SAs go with them). Seen in the data-plane guest
+ * after an initiator's crash with ipsec.service's flush: the responder kept
+ * the restarted peer's first Child SA without making it the newest; once the
+ * old IKE SA was deleted its own traffic negotiated a second one on the new
+ * IKE SA, and both ends then held two Child SAs for one tunnel until the
+ * rekey. Deleting the one that is not newest sends the peer a Delete for it:
+ * both ends drop it, the newest stays.
+ */
+export function supersededChildSas(conn: string, states: readonly StateStatus[], goingIke: ReadonlySet<number> = new Set()): SupersededChildSa[] {
+  const children = states.filter((s) => s.kind === 'child' && s.established && !(s.parent !== undefined && goingIke.has(s.parent)));
+  // Never one marked newest: each instance of a template conn (a VIP end, one per holder) has its own.
+  const newest = children.find((s) => s.newest);
+  if (!newest) return [];
+  return children.filter((s) => !s.newest).map((s) => ({ conn, serial: s.serial, newer: newest.serial })).sort((a, b) => a.serial - b.serial);
 }
