@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scratchDir, small, TEST_PSK, writeInputs } from '../helpers/inputs.js';
 import { IPSEC_VAR_DOCS } from '../../src/model/ipsecVars.js';
+import { nodePaths } from '../../src/model/names.js';
 
 const HEAT = join(__dirname, '..', '..', 'heat-env');
 const CLI = join(__dirname, '..', '..', 'bin', 'tripleo-ipsec');
@@ -52,8 +53,8 @@ describe('heat-env/ipsec.yaml and the service template', () => {
 
   it('runs tripleo-ipsec apply --tree at steps 1 and 3 with options that exist', () => {
     const tasks = flat(rd.deploy_steps_tasks);
-    const commands = tasks.filter((t) => typeof t.command === 'string' && t.command.startsWith('tripleo-ipsec apply')).map((t) => [t.when, String(t.command)] as const);
-    expect(commands.map(([w]) => w)).toEqual(['step|int == 1', 'step|int == 3']);
+    const commands = tasks.filter((t) => String(t.command).startsWith('tripleo-ipsec apply --tree')).map((t) => [t.when, String(t.command)] as const);
+    expect(commands.map(([w]) => w)).toEqual(['step|int == 1 and not tripleo_ipsec_uninstall | bool', 'step|int == 3 and not tripleo_ipsec_uninstall | bool']);
     const help = run(['apply', '--help']).out;
     for (const [, cmd] of commands) {
       for (const flag of cmd.match(/--[a-z-]+/g)!) expect(help, flag).toContain(flag);
@@ -130,11 +131,95 @@ describe('heat-env/ipsec.yaml and the service template', () => {
     });
   });
 
-  it('has update and upgrade tasks that bring the agent to the new version', () => {
+  it('has update and upgrade tasks that bring the agent to the new version (after the Node.js stream, as host_prep_tasks)', () => {
     for (const k of ['update_tasks', 'upgrade_tasks']) {
       const cmds = flat(rd[k]).map((t) => t.command).filter(Boolean);
-      expect(cmds, k).toEqual(['tripleo-ipsec install-agent']);
+      expect(cmds, k).toEqual(['dnf -y module enable {{ tripleo_ipsec_nodejs_stream }}', 'tripleo-ipsec install-agent']);
+      const [top] = rd[k] as Obj[];
+      expect(top.when, k).toBe('step|int == 1');
     }
+  });
+
+  describe('Node.js as RHEL ships it: the nodejs:20 module stream enabled before tripleo-ipsec is installed or updated', () => {
+    const p = tpl.parameters.IpsecNodejsModuleStream;
+    // Heat's allowed_pattern must match the whole value (heat/engine/constraints.py AllowedPattern).
+    const allowed = (v: string) => p.constraints.some((c: Obj) => c.allowed_pattern && new RegExp(`^(?:${c.allowed_pattern})$`).test(v));
+
+    it('IpsecNodejsModuleStream: a string, nodejs:20 by default (the stream that gives what the RPM requires), empty to enable none, nothing else but module:stream', () => {
+      expect([p.type, p.default]).toEqual(['string', 'nodejs:20']);
+      const spec = readFileSync(join(__dirname, '..', '..', 'packaging', 'tripleo-ipsec.spec'), 'utf8');
+      expect(spec).toMatch(/^Requires:\s+nodejs >= 1:20$/m);
+      expect(p.default.split(':')[1]).toBe(spec.match(/^Requires:\s+nodejs >= 1:(\d+)$/m)![1]);
+      for (const ok of ['nodejs:20', 'nodejs:22', '']) expect(allowed(ok), ok).toBe(true);
+      for (const bad of ['nodejs', 'nodejs:20 --setopt=x', 'nodejs:20;reboot', '-y:20', 'nodejs:20\n']) expect(allowed(bad), JSON.stringify(bad)).toBe(false);
+    });
+
+    const streamBlock = (tasks: Obj[]) => tasks.find((t) => t.vars?.tripleo_ipsec_nodejs_stream);
+    const sections = { host_prep_tasks: rd.host_prep_tasks as Obj[], update_tasks: rd.update_tasks[0].block as Obj[], upgrade_tasks: rd.upgrade_tasks[0].block as Obj[] };
+
+    it('the same block in host_prep_tasks, update_tasks and upgrade_tasks, before the task that installs or updates the package', () => {
+      for (const [k, tasks] of Object.entries(sections)) {
+        const b = streamBlock(tasks);
+        expect(b, k).toBeDefined();
+        expect(b).toEqual(streamBlock(sections.host_prep_tasks));
+        const pkg = tasks.findIndex((t) => t.package && [t.package.name].flat().includes('tripleo-ipsec'));
+        expect(pkg, k).toBeGreaterThan(tasks.indexOf(b!));
+      }
+    });
+
+    it('enables the stream only with dnf on RHEL-family 8 and 9 (Debian test nodes, RHEL 10 without modules: nothing), facts gathered when the play has none; idempotent', () => {
+      const b = streamBlock(sections.host_prep_tasks)!;
+      expect(b.vars.tripleo_ipsec_nodejs_stream).toEqual({ get_param: 'IpsecNodejsModuleStream' });
+      expect(b.when).toBe('tripleo_ipsec_nodejs_stream | length > 0');
+      const [facts, enable] = b.block as Obj[];
+      expect(facts.setup.gather_subset).toEqual(['!all', '!min', 'distribution', 'pkg_mgr']);
+      for (const f of ['pkg_mgr', 'os_family', 'distribution_major_version']) expect(facts.when).toContain(`ansible_facts['${f}'] is not defined`);
+      expect(enable.when).toEqual(["ansible_facts['pkg_mgr'] == 'dnf'", "ansible_facts['os_family'] == 'RedHat'", "ansible_facts['distribution_major_version'] in ['8', '9']"]);
+      expect(enable.command).toBe('dnf -y module enable {{ tripleo_ipsec_nodejs_stream }}');
+      // dnf's own words when the stream is enabled already (dnf/cli/cli.py), in the C locale.
+      expect([enable.environment, enable.register, enable.changed_when]).toEqual([{ LC_ALL: 'C' }, 'tripleo_ipsec_nodejs_module', "'Nothing to do.' not in tripleo_ipsec_nodejs_module.stdout"]);
+    });
+  });
+
+  it('tags the package and ipsec.service tasks, and nothing else, for nodes that skip them (--skip-tags)', () => {
+    const tagged = (['host_prep_tasks', 'update_tasks', 'upgrade_tasks', 'deploy_steps_tasks', 'external_deploy_tasks'] as const).flatMap((k) => flat(rd[k]).filter((t) => t.tags).map((t) => [k, Object.keys(t).find((m) => ['package', 'systemd'].includes(m)), t.tags]));
+    expect(tagged).toEqual([
+      ['host_prep_tasks', 'package', ['tripleo_ipsec_packages']],
+      ['host_prep_tasks', 'systemd', ['tripleo_ipsec_service']],
+      ['update_tasks', 'package', ['tripleo_ipsec_packages']],
+      ['upgrade_tasks', 'package', ['tripleo_ipsec_packages']],
+    ]);
+  });
+
+  describe('IpsecUninstall: everything removed through a normal deploy, by the path IpsecVars ipsec_uninstall_tunnels takes', () => {
+    it('a boolean, false by default', () => {
+      expect([tpl.parameters.IpsecUninstall.type, tpl.parameters.IpsecUninstall.default]).toEqual(['boolean', false]);
+      expect(IPSEC_VAR_DOCS).toHaveProperty('ipsec_uninstall_tunnels');
+    });
+
+    it('the undercloud writes it into IpsecVars as ipsec_uninstall_tunnels: true (generate marks every node plan), and the IpsecVars given otherwise', () => {
+      const [ext] = rd.external_deploy_tasks as Obj[];
+      expect(ext.vars.ipsec_uninstall).toEqual({ get_param: 'IpsecUninstall' });
+      expect(ext.vars.tripleo_ipsec_vars).toBe("{{ ipsec_vars | combine({'ipsec_uninstall_tunnels': true}) if ipsec_uninstall | bool else ipsec_vars }}");
+      const vars = flat(rd.external_deploy_tasks).find((t) => t.copy?.dest?.endsWith('/ipsec-vars.yaml'))!;
+      expect(vars.copy.content).toBe("{{ {'parameter_defaults': {'IpsecVars': tripleo_ipsec_vars}} | to_nice_yaml }}");
+    });
+
+    it("on a node whose plan says uninstall: no tree is copied (no key reaches it), apply --uninstall at step 1, nothing at step 3, and /var/lib/tripleo-ipsec is not made again", () => {
+      const tasks = flat(rd.deploy_steps_tasks);
+      const fact = tasks.find((t) => t.set_fact?.tripleo_ipsec_uninstall)!;
+      // Read on the undercloud, from the node's own tree: the node plan generate wrote.
+      expect(fact.set_fact.tripleo_ipsec_uninstall).toContain(`lookup('file', tripleo_ipsec_tree ~ '/${nodePaths.nodePlan}')`);
+      const byName = (re: RegExp) => tasks.find((t) => re.test(t.name))!;
+      for (const re of [/^Create \/var\/lib\/tripleo-ipsec$/, /^Copy this node's tree/, /^tripleo-ipsec step 1/, /^tripleo-ipsec step 3/]) expect(byName(re).when, String(re)).toMatch(/not tripleo_ipsec_uninstall \| bool$/);
+      const un = byName(/^tripleo-ipsec uninstall/);
+      expect(un.when).toBe('step|int == 1 and tripleo_ipsec_uninstall | bool');
+      expect(un.command).toBe('tripleo-ipsec apply --uninstall --host {{ inventory_hostname }}');
+      const help = run(['apply', '--help']).out;
+      for (const flag of un.command.match(/--[a-z-]+/g)!) expect(help, flag).toContain(flag);
+      // The fact is set before any task that depends on it.
+      expect(tasks.indexOf(fact)).toBeLessThan(tasks.indexOf(byName(/^Create \/var\/lib\/tripleo-ipsec$/)));
+    });
   });
 });
 

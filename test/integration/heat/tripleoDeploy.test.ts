@@ -8,16 +8,29 @@
 // made once on the undercloud, kept 0600 and reused, so a second deploy
 // changes nothing and re-keys nothing; nodes get their own tree and nothing
 // else (no inventory, no master key, no Undercloud variable, no other
-// node's key); the mesh authenticates, by PSK and by certificates.
+// node's key); the mesh authenticates, by PSK and by certificates. The
+// lifecycle around it: host_prep_tasks before the steps, `update run` and
+// `upgrade run` (update_tasks, upgrade_tasks), and IpsecUninstall.
 // Pacemaker at step 3 is the e2e cluster's (test/e2e): this inventory has no
 // pacemaker group.
+// What these nodes cannot run, and what stands in for it: they are Debian
+// namespaces with no dnf, no repository holding the RPM and no systemd, so
+// the two tasks tagged tripleo_ipsec_packages and tripleo_ipsec_service
+// (install or update the RPM, start ipsec.service) are skipped with
+// --skip-tags; what they leave is there from the node set-up (the command on
+// PATH, pluto running at the default paths, test/helpers/sshNodes.ts). The
+// rest runs for real: the Node.js stream tasks gather the node's facts and
+// leave apt alone; install-agent writes each node's own /usr/lib/ocf (an
+// overlay, so the host's stays untouched). The SSH user is root, so
+// `become: true` changes nothing here (Ansible skips become for the same
+// user).
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parsePlutoStatus, connsWithIkeSa } from '../../../src/libreswan/whackStatus.js';
 import { nodePaths } from '../../../src/model/names.js';
-import { writeConfigDownload } from '../../helpers/configDownload.js';
+import { writeConfigDownload, type ConfigDownload } from '../../helpers/configDownload.js';
 import { scratchDir } from '../../helpers/inputs.js';
 import { Lab, sh, shAsync } from '../../helpers/netns.js';
 import { waitFor } from '../../helpers/pluto.js';
@@ -28,6 +41,10 @@ const REPO = join(__dirname, '..', '..', '..');
 const STACK = 'overcloud';
 // The mesh: every node on internal_api (cs-0 has no isolated network).
 const MESH = ['c-0', 'c-1', 'c-2', 'cp-0'];
+// The tasks these nodes cannot run (see above).
+const SKIP_TAGS = ['--skip-tags', 'tripleo_ipsec_packages,tripleo_ipsec_service'];
+const AGENT = join(REPO, 'agents', 'ipsec');
+const OCF_AGENT = 'usr/lib/ocf/resource.d/tripleo/ipsec';
 
 type Obj = Record<string, any>;
 
@@ -48,13 +65,13 @@ function deployment(mode: 'psk' | 'cert') {
   const stateDir = join(workingDir, 'tripleo-ipsec');
   const inv = join(s.dir, 'tripleo-ansible-inventory.yaml');
   const fixture = parse(readFileSync(FIXTURE, 'utf8')) as Obj;
-  let playbook = '';
+  let playbooks: ConfigDownload | undefined;
 
   function setUp(ipsecVars: Obj) {
     // tripleo-common's fixture, made reachable: TEST-NET VIPs (its own are placeholders), root over SSH.
     const text = readFileSync(FIXTURE, 'utf8').replace(/x\.x\.x\.6/g, '198.51.100.136').replace(/x\.x\.x\.4/g, '192.0.2.4').replace(/heat-admin/g, 'root');
     writeFileSync(inv, text);
-    playbook = writeConfigDownload(workingDir, STACK, { IpsecVars: ipsecVars });
+    playbooks = writeConfigDownload(workingDir, STACK, { IpsecVars: ipsecVars });
     const uc = lab.addHost('uc');
     lab.addAddress(uc, '192.0.2.1/24');
     // Ansible's persistent SSH connections live in the undercloud's namespace: stopped by PID with it.
@@ -73,15 +90,32 @@ function deployment(mode: 'psk' | 'cert') {
       for (const [name, h] of Object.entries((g as Obj).hosts as Obj)) {
         const ns = lab.addHost(`n${i++}`);
         const cidrs = [`${h.ctlplane_ip}/24`, ...(h.internal_api_ip ? [`${h.internal_api_ip}/25`] : [])];
-        nodes.add(name, ns, cidrs);
+        const n = nodes.add(name, ns, cidrs);
+        // The node's own OCF root, over the host's (install-agent writes there).
+        const upper = join(n.dir, 'upper', 'usr', 'lib', 'ocf');
+        const work = join(n.dir, 'work', 'usr', 'lib', 'ocf');
+        mkdirSync(upper, { recursive: true });
+        mkdirSync(work, { recursive: true });
+        const m = nodes.exec(name, 'mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=/usr/lib/ocf,upperdir=${upper},workdir=${work}`, '/usr/lib/ocf']);
+        if (m.status !== 0) throw new Error(`test setup: /usr/lib/ocf overlay on ${name}: ${m.stderr}`);
+        // A fresh node has no agent of ours, whatever the host has (in the node's view only).
+        nodes.exec(name, 'rm', ['-f', `/${OCF_AGENT}`]);
         nodes.startPluto(name);
       }
     }
     return uc;
   }
 
-  /** ansible-playbook on the undercloud, as `openstack overcloud deploy` runs it (not blocking the event loop: a deploy takes a while). */
-  async function deploy(uc: string, extra: string[] = []) {
+  /** The config-download tree again, with other parameters (IpsecUninstall). */
+  function rewrite(params: Obj) {
+    playbooks = writeConfigDownload(workingDir, STACK, params);
+  }
+
+  /**
+   * ansible-playbook on the undercloud, as `openstack overcloud deploy` (or `update run`, `upgrade run`) runs it
+   * (not blocking the event loop: a deploy takes a while).
+   */
+  async function deploy(uc: string, extra: string[] = [], which: keyof ConfigDownload = 'deploy') {
     const bin = join(s.dir, 'bin');
     mkdirSync(bin, { recursive: true });
     // The undercloud's tripleo-ipsec, as the RPM installs it.
@@ -101,7 +135,7 @@ function deployment(mode: 'psk' | 'cert') {
       ANSIBLE_RETRY_FILES_ENABLED: 'False',
     };
     const t0 = Date.now();
-    const r = await shAsync('ip', ['netns', 'exec', uc, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'ansible-playbook', '-i', inv, ...extra, playbook], { timeoutMs: 600_000 });
+    const r = await shAsync('ip', ['netns', 'exec', uc, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'ansible-playbook', '-i', inv, ...SKIP_TAGS, ...extra, playbooks![which]], { timeoutMs: 600_000 });
     return { code: r.status, out: r.stdout, err: r.stderr, ms: Date.now() - t0 };
   }
 
@@ -110,7 +144,15 @@ function deployment(mode: 'psk' | 'cert') {
     lab.cleanup();
     s.cleanup();
   };
-  return { s, lab, nodes, workingDir, stateDir, inv, setUp, deploy, status, cleanup };
+  return { s, lab, nodes, workingDir, stateDir, inv, setUp, rewrite, deploy, status, cleanup };
+}
+
+/** What one task did on each host, per section of that name in the play's output (a task runs once per step). */
+function taskResults(out: string, task: string): Record<string, string>[] {
+  return out
+    .split(/^TASK \[/m)
+    .filter((x) => x.startsWith(`${task}] `))
+    .map((sec) => Object.fromEntries([...sec.matchAll(/^(ok|changed|skipping|fatal|failed): \[([^\]]+)\]/gm)].map((m) => [m[2], m[1]])));
 }
 
 /** The recap's changed= count per host. */
@@ -136,7 +178,7 @@ describe('the TripleO deployment path: config-download runs the service template
       checked = await d.deploy(uc, ['--check']);
       afterCheck = {
         stateOut: existsSync(join(d.stateDir, 'out')),
-        nodeFiles: d.nodes.all().flatMap((n) => filesUnder(n.upper).filter((f) => /^(etc|var\/lib\/tripleo-ipsec|run)\//.test(f) && /overcloud-|tripleo-ipsec/.test(f)).map((f) => `${n.name}:${f}`)),
+        nodeFiles: d.nodes.all().flatMap((n) => filesUnder(n.upper).filter((f) => /^(etc|var\/lib\/tripleo-ipsec|run|usr\/lib\/ocf)\//.test(f) && /overcloud-|tripleo-ipsec|tripleo\/ipsec/.test(f)).map((f) => `${n.name}:${f}`)),
       };
       first = await d.deploy(uc);
       console.log(`PSK deploy: ${(first.ms / 1000).toFixed(1)} s for ${d.nodes.all().length} nodes`);
@@ -155,6 +197,23 @@ describe('the TripleO deployment path: config-download runs the service template
       expect(psk).toMatch(/^[A-Za-z0-9+/=]{40,}$/);
       // no_log: the key is in no line Ansible printed.
       expect(first.out).not.toContain(psk);
+    });
+
+    it('host_prep_tasks ran first, as root, on every node: the agent in its own OCF root, the Node.js stream left alone where the package manager is not dnf', () => {
+      const agent = readFileSync(AGENT);
+      for (const n of d.nodes.all()) {
+        expect(readFileSync(join(n.upper, OCF_AGENT)).equals(agent), n.name).toBe(true);
+        expect(statSync(join(n.upper, OCF_AGENT)).mode & 0o777, n.name).toBe(0o755);
+      }
+      const all = (status: string) => Object.fromEntries(d.nodes.all().map((n) => [n.name, status]));
+      // Before the undercloud's step 1: host prep is the deploy's first play.
+      expect(first.out.indexOf('PLAY [Host prep steps]')).toBeGreaterThan(-1);
+      expect(first.out.indexOf('PLAY [Host prep steps]')).toBeLessThan(first.out.indexOf('PLAY [External deployment step 1]'));
+      expect(taskResults(first.out, 'Install the ocf:tripleo:ipsec resource agent')).toEqual([all('changed')]);
+      // gather_facts is off in these plays: the block gathers the facts itself, and the node says apt.
+      expect(taskResults(first.out, 'Facts the stream depends on (the package manager, the distribution)')).toEqual([all('ok')]);
+      expect(taskResults(first.out, 'Enable the Node.js module stream')).toEqual([all('skipping')]);
+      expect(first.out).not.toMatch(/TASK \[Install libreswan and tripleo-ipsec\]|TASK \[Enable and start the ipsec service\]/);
     });
 
     it('a check-mode run (--check) before the first deploy succeeds and changes nothing: no state on the undercloud, no file on a node', () => {
@@ -229,6 +288,66 @@ describe('the TripleO deployment path: config-download runs the service template
         const st = d.status(h);
         expect(st.states.filter((x) => x.kind === 'ike').map((x) => x.serial).sort((a, b) => a - b), h).toEqual(serials[h]);
       }
+    }, 600_000);
+
+    it('`update run` (update_tasks, then host prep and the deploy steps, one node at a time): the node whose agent is not the package\'s gets it back; nothing else changes, nothing re-keys', async () => {
+      // A node still running an older agent (what a package update leaves until install-agent runs).
+      const w = d.nodes.exec('c-1', 'sh', ['-c', `printf '#!/bin/sh\\n# an older ocf:tripleo:ipsec\\nexit 7\\n' > /${OCF_AGENT}`]);
+      expect(w.status, w.stderr).toBe(0);
+      const up = await d.deploy((d as Obj).uc, [], 'update');
+      expect(up.code, `${up.out.slice(-4000)}\n${up.err}`).toBe(0);
+      const hosts = recap(up.out);
+      expect(Object.keys(hosts).sort()).toEqual(d.nodes.all().map((n) => n.name).sort());
+      for (const [h, r] of Object.entries(hosts)) {
+        expect(r.failed, h).toBe(0);
+        expect(r.changed, `${h}: ${up.out.slice(-3000)}`).toBe(h === 'c-1' ? 1 : 0);
+      }
+      expect(readFileSync(join(d.nodes.get('c-1').upper, OCF_AGENT)).equals(readFileSync(AGENT))).toBe(true);
+      // serial 1: each node's play ran alone.
+      expect(up.out.match(/^PLAY \[Run update\]/gm)).toHaveLength(d.nodes.all().length);
+      for (const h of MESH) {
+        const st = d.status(h);
+        expect(st.states.filter((x) => x.kind === 'ike').map((x) => x.serial).sort((a, b) => a - b), h).toEqual(serials[h]);
+      }
+    }, 600_000);
+
+    it('`upgrade run` (upgrade_tasks): succeeds and changes nothing on a node already at this version', async () => {
+      const upg = await d.deploy((d as Obj).uc, [], 'upgrade');
+      expect(upg.code, `${upg.out.slice(-4000)}\n${upg.err}`).toBe(0);
+      for (const [h, r] of Object.entries(recap(upg.out))) expect([r.failed, r.changed], `${h}: ${upg.out.slice(-3000)}`).toEqual([0, 0]);
+      // Run at step 1 of six, on every node, with nothing to do.
+      const runs = taskResults(upg.out, 'Install the ocf:tripleo:ipsec resource agent');
+      expect(runs).toHaveLength(6);
+      expect(runs.filter((r) => Object.values(r).some((x) => x !== 'skipping'))).toEqual([Object.fromEntries(d.nodes.all().map((n) => [n.name, 'ok']))]);
+    }, 600_000);
+
+    // Last: it takes everything away.
+    it('IpsecUninstall: true, through a normal deploy: every node is left with nothing of ours and no tunnel, no tree (no key) was copied, the undercloud keeps its state', async () => {
+      d.rewrite({ IpsecVars: {}, IpsecUninstall: true });
+      const un = await d.deploy((d as Obj).uc);
+      expect(un.code, `${un.out.slice(-4000)}\n${un.err}`).toBe(0);
+      for (const [h, r] of Object.entries(recap(un.out))) expect(r.failed, h).toBe(0);
+      // The one path: IpsecVars as the undercloud wrote them carry the role's switch.
+      expect((parse(readFileSync(join(d.stateDir, 'ipsec-vars.yaml'), 'utf8')) as Obj).parameter_defaults.IpsecVars).toEqual({ ipsec_uninstall_tunnels: true });
+      const every = (status: string) => Object.fromEntries(d.nodes.all().map((n) => [n.name, status]));
+      // Steps 1 to 5: at step 1 every node uninstalls (the mesh had something to remove) and none gets its tree.
+      const [copy1] = taskResults(un.out, "Copy this node's tree from the undercloud (its files and its own keys)");
+      expect(copy1).toEqual(every('skipping'));
+      const [un1, ...later] = taskResults(un.out, 'tripleo-ipsec uninstall (IpsecUninstall or ipsec_uninstall_tunnels)');
+      for (const h of MESH) expect(un1[h], h).toBe('changed');
+      expect(Object.keys(un1).sort()).toEqual(d.nodes.all().map((n) => n.name).sort());
+      for (const l of later) expect(l).toEqual(every('skipping'));
+      await waitFor('every node to have no IKE SA left', () => MESH.every((h) => d.status(h).ikeSas.total === 0), 60_000, 500);
+      for (const n of d.nodes.all()) {
+        const ours = filesUnder(n.upper).filter((f) => f.startsWith('etc/ipsec.d/overcloud-') || f.startsWith(`${nodePaths.stateDir}/`) || f.startsWith(`${nodePaths.firewallDir}/`));
+        expect(ours, n.name).toEqual([]);
+        const state = join(n.upper, nodePaths.stateDir);
+        expect(existsSync(state) && statSync(state).isDirectory(), `${n.name} keeps /${nodePaths.stateDir}`).toBe(false);
+        for (const f of ['etc/ipsec.conf', 'etc/ipsec.secrets']) expect(readFileSync(join(n.upper, f), 'utf8'), `${n.name} ${f}`).not.toContain('# tripleo-ipsec');
+        expect(d.nodes.whack(n.name, ['--status']).stdout, n.name).not.toMatch(/"overcloud-/);
+      }
+      // The undercloud keeps the PSK (and a CA): README's Uninstall says to remove its state directory by hand.
+      expect(existsSync(join(d.stateDir, 'out', 'ipsec-psk.yaml'))).toBe(true);
     }, 600_000);
   });
 
