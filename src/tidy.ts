@@ -5,12 +5,13 @@
 // beside their conn's newest on an IKE SA that stays). One `whack
 // --showstates`, then one `whack --deletestate` each; pluto sends the peer
 // a Delete, which a restarted peer no longer knows and ignores. Only our
-// conns.
-import { existsSync } from 'node:fs';
+// conns, and only those this node answers (the other end initiates).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { supersededChildSas, supersededIkeSas, type SupersededChildSa, type SupersededIkeSa } from './libreswan/supersededSas.js';
 import { parseStates, statesByConn } from './libreswan/whackStatus.js';
 import { WHACK } from './libreswan/whack.js';
-import { FILE_PREFIX } from './model/names.js';
+import { FILE_PREFIX, VIP_HOLDER_DIR } from './model/names.js';
 import { EnvironmentError } from './model/errors.js';
 import { runChecked, runCommandOrTimeout } from './system/command.js';
 
@@ -28,14 +29,44 @@ export interface TidyReport {
   deletedChildren: SupersededChildSa[];
 }
 
+/**
+ * The conns of ours this node initiates (auto=start in its files: the lower
+ * address of a pair, a VIP holder's ends). tidy leaves them to the other end:
+ * leftovers of a restart sit on the peers of the restarted initiator, and
+ * when both ends of a pair deleted what each took for the older SA, each
+ * deletion made the other end negotiate anew, and they chased each other
+ * (seen in the data-plane guest after an initiator's crash).
+ */
+export function initiatedConns(ipsecdir: string): Set<string> {
+  const out = new Set<string>();
+  for (const dir of [ipsecdir, join(ipsecdir, VIP_HOLDER_DIR)]) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((f) => f.startsWith(FILE_PREFIX) && f.endsWith('.conf'));
+    } catch {
+      continue;
+    }
+    for (const f of names) {
+      let conn: string | undefined;
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+        const c = /^conn\s+(\S+)/.exec(line);
+        if (c) conn = c[1];
+        else if (conn && /^\s+auto=start\s*$/.test(line)) out.add(conn);
+      }
+    }
+  }
+  return out;
+}
+
 async function states(ctlsocket: string) {
   const shown = await runChecked({ what: "reading pluto's states (whack --showstates)", argv: [WHACK, '--ctlsocket', ctlsocket, '--showstates'], timeoutMs: MS });
   return parseStates(shown.stdout);
 }
 
-export async function tidy(o: { ctlsocket: string; dryRun: boolean }): Promise<TidyReport> {
+export async function tidy(o: { ctlsocket: string; ipsecdir: string; dryRun: boolean }): Promise<TidyReport> {
   if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [] };
-  const ours = [...statesByConn(await states(o.ctlsocket))].filter(([conn]) => conn.startsWith(FILE_PREFIX));
+  const initiated = initiatedConns(o.ipsecdir);
+  const ours = [...statesByConn(await states(o.ctlsocket))].filter(([conn]) => conn.startsWith(FILE_PREFIX) && !initiated.has(conn));
   const stale = ours.flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced)).sort((a, b) => a.serial - b.serial);
   // A stale IKE SA's Child SAs go with it; the others beside their conn's newest are deleted on their own.
   const going = new Set(stale.map((s) => s.serial));

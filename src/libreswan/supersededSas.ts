@@ -13,28 +13,39 @@ import type { StateStatus } from './whackStatus.js';
 export interface SupersededIkeSa {
   conn: string;
   serial: number;
-  /** The conn's newest IKE SA, which superseded it. */
+  /** The IKE SA that stays: the conn's newest, or the one that carries its newest Child SA. */
   newer: number;
   /** Whether a Child SA (in any state) still belongs to it. */
   hasChild: boolean;
-  /** Whether the newer one carries the conn's newest Child SA, established: the replacement is complete. */
+  /** Whether the one that stays carries the conn's newest Child SA, established: the replacement is complete. */
   replaced: boolean;
 }
 
 /**
  * One conn's superseded IKE SAs (`states`: that conn's, as statesByConn groups
- * them): when it has more than one established IKE SA, one of them marked
- * newest, the others.
+ * them), when it has more than one established IKE SA:
+ * - the newest carries the conn's newest Child SA: every other one;
+ * - the newest has no Child SA at all while an older one carries the newest
+ *   Child SA: the newest, which carries nothing. Seen in the data-plane
+ *   guest after an initiator's crash with ipsec.service's flush: the
+ *   responder's liveness probe of the old IKE SA failed (the restarted peer
+ *   no longer knew it), pluto cleared it and revived the conn with a
+ *   childless IKE SA beside the new pair, and both ends kept two IKE SAs
+ *   for the tunnel until the rekey;
+ * - otherwise (the newest still without the traffic, its Child SA being
+ *   negotiated): listed, not replaced, and tidy leaves them.
  */
 export function supersededIkeSas(conn: string, states: readonly StateStatus[]): SupersededIkeSa[] {
   const ikes = states.filter((s) => s.kind === 'ike' && s.established);
   if (ikes.length < 2) return [];
   const newest = ikes.find((s) => s.newest);
   if (!newest) return [];
-  const replaced = states.some((c) => c.kind === 'child' && c.established && c.newest && c.parent === newest.serial);
+  const hasChild = (ike: StateStatus) => states.some((c) => c.kind === 'child' && c.parent === ike.serial);
+  const carrier = ikes.find((s) => states.some((c) => c.kind === 'child' && c.established && c.newest && c.parent === s.serial));
+  if (carrier && carrier !== newest && !hasChild(newest)) return [{ conn, serial: newest.serial, newer: carrier.serial, hasChild: false, replaced: true }];
   return ikes
     .filter((s) => !s.newest)
-    .map((s) => ({ conn, serial: s.serial, newer: newest.serial, hasChild: states.some((c) => c.kind === 'child' && c.parent === s.serial), replaced }))
+    .map((s) => ({ conn, serial: s.serial, newer: newest.serial, hasChild: hasChild(s), replaced: carrier === newest }))
     .sort((a, b) => a.serial - b.serial);
 }
 

@@ -1,6 +1,7 @@
 // tripleo-ipsec tidy: what tripleo-ipsec-tidy.timer runs every minute on every node.
 import type { Argv } from 'yargs';
 import { DEFAULT_CTLSOCKET } from '../../libreswan/whack.js';
+import { nodePaths } from '../../model/names.js';
 import { tidy } from '../../tidy.js';
 import { say } from '../output.js';
 import type { Command } from './command.js';
@@ -11,9 +12,10 @@ export const tidyCommand: Command = {
   builder: (y: Argv) =>
     y
       .option('ctlsocket', { type: 'string', default: DEFAULT_CTLSOCKET, describe: "pluto's control socket" })
+      .option('ipsecdir', { type: 'string', default: `/${nodePaths.ipsecD}`, describe: 'where our conn files are (the conns this node initiates are left to their peers)' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'print what would be deleted, delete nothing' }),
   handler: async (a) => {
-    const r = await tidy({ ctlsocket: String(a.ctlsocket), dryRun: a['dry-run'] as boolean });
+    const r = await tidy({ ctlsocket: String(a.ctlsocket), ipsecdir: String(a.ipsecdir), dryRun: a['dry-run'] as boolean });
     if (!r.pluto) say('pluto is not running: nothing to tidy\n');
     for (const s of r.deleted) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale IKE SA #${s.serial} of ${s.conn} (superseded by #${s.newer})\n`);
     for (const s of r.deletedChildren) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale Child SA #${s.serial} of ${s.conn} (beside the newest, #${s.newer})\n`);
