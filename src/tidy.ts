@@ -5,7 +5,7 @@
 // beside their conn's newest on an IKE SA that stays). One `whack
 // --showstates`, then one `whack --deletestate` each; pluto sends the peer
 // a Delete, which a restarted peer no longer knows and ignores. Only our
-// conns, and only those this node answers (the other end initiates).
+// conns; on those this node initiates, only once the pair has settled.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { supersededChildSas, supersededIkeSas, type SupersededChildSa, type SupersededIkeSa } from './libreswan/supersededSas.js';
@@ -31,12 +31,16 @@ export interface TidyReport {
 
 /**
  * The conns of ours this node initiates (auto=start in its files: the lower
- * address of a pair, a VIP holder's ends). tidy leaves them to the other end:
- * leftovers of a restart sit on the peers of the restarted initiator, and
- * when both ends of a pair deleted what each took for the older SA, each
- * deletion made the other end negotiate anew, and they chased each other
- * (seen in the data-plane guest after an initiator's crash).
+ * address of a pair, a VIP holder's ends). On those, tidy waits until the IKE
+ * SA that stays has been established INITIATOR_SETTLE_S: in the data-plane
+ * guest, right after an initiator's crash, both ends of a pair deleted what
+ * each took for the older IKE SA while the pair was still negotiating, each
+ * deletion made the other end negotiate anew, and they chased each other;
+ * the leftovers of a responder's restart, which sit on the initiator, are
+ * still deleted a little later.
  */
+const INITIATOR_SETTLE_S = 90;
+
 export function initiatedConns(ipsecdir: string): Set<string> {
   const out = new Set<string>();
   for (const dir of [ipsecdir, join(ipsecdir, VIP_HOLDER_DIR)]) {
@@ -66,11 +70,13 @@ async function states(ctlsocket: string) {
 export async function tidy(o: { ctlsocket: string; ipsecdir: string; dryRun: boolean }): Promise<TidyReport> {
   if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [] };
   const initiated = initiatedConns(o.ipsecdir);
-  const ours = [...statesByConn(await states(o.ctlsocket))].filter(([conn]) => conn.startsWith(FILE_PREFIX) && !initiated.has(conn));
-  const stale = ours.flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced)).sort((a, b) => a.serial - b.serial);
+  const ours = [...statesByConn(await states(o.ctlsocket))].filter(([conn]) => conn.startsWith(FILE_PREFIX));
+  const settled = (s: SupersededIkeSa) => !initiated.has(s.conn) || (s.newerAgeS !== undefined && s.newerAgeS >= INITIATOR_SETTLE_S);
+  const stale = ours.flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced && settled(s))).sort((a, b) => a.serial - b.serial);
   // A stale IKE SA's Child SAs go with it; the others beside their conn's newest are deleted on their own.
   const going = new Set(stale.map((s) => s.serial));
-  const children = ours.flatMap(([conn, list]) => supersededChildSas(conn, list, going)).sort((a, b) => a.serial - b.serial);
+  // Both ends hold the pair's extra Child SA: the end that answers deletes it (its Delete takes it from both).
+  const children = ours.filter(([conn]) => !initiated.has(conn)).flatMap(([conn, list]) => supersededChildSas(conn, list, going)).sort((a, b) => a.serial - b.serial);
   if (o.dryRun || stale.length + children.length === 0) return { pluto: true, deleted: stale, deletedChildren: children };
   // whack waits for the peer to answer the Delete, which a restarted peer may never do (it no longer
   // knows the SA): pluto then drops the state at its retransmit-timeout (60 s by default). So whack

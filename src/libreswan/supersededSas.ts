@@ -19,6 +19,8 @@ export interface SupersededIkeSa {
   hasChild: boolean;
   /** Whether the one that stays carries the conn's newest Child SA, established: the replacement is complete. */
   replaced: boolean;
+  /** How long the one that stays has been established (seconds), when pluto says. */
+  newerAgeS?: number;
 }
 
 /**
@@ -35,6 +37,14 @@ export interface SupersededIkeSa {
  * - otherwise (the newest still without the traffic, its Child SA being
  *   negotiated): listed, not replaced, and tidy leaves them.
  */
+/** pluto's default ikelifetime (the plan sets none): an IKE SA's age is this less its "REPLACE in". */
+export const IKE_LIFETIME_S = 8 * 3600;
+
+/** How long an IKE SA has been established, from its "REPLACE in" (undefined when the line has none). */
+export function ikeSaAgeS(s: StateStatus): number | undefined {
+  return s.replaceInS === undefined ? undefined : IKE_LIFETIME_S - s.replaceInS;
+}
+
 export function supersededIkeSas(conn: string, states: readonly StateStatus[]): SupersededIkeSa[] {
   const ikes = states.filter((s) => s.kind === 'ike' && s.established);
   if (ikes.length < 2) return [];
@@ -42,10 +52,11 @@ export function supersededIkeSas(conn: string, states: readonly StateStatus[]): 
   if (!newest) return [];
   const hasChild = (ike: StateStatus) => states.some((c) => c.kind === 'child' && c.parent === ike.serial);
   const carrier = ikes.find((s) => states.some((c) => c.kind === 'child' && c.established && c.newest && c.parent === s.serial));
-  if (carrier && carrier !== newest && !hasChild(newest)) return [{ conn, serial: newest.serial, newer: carrier.serial, hasChild: false, replaced: true }];
+  const age = (s: StateStatus) => { const a = ikeSaAgeS(s); return a === undefined ? {} : { newerAgeS: a }; };
+  if (carrier && carrier !== newest && !hasChild(newest)) return [{ conn, serial: newest.serial, newer: carrier.serial, hasChild: false, replaced: true, ...age(carrier) }];
   return ikes
     .filter((s) => !s.newest)
-    .map((s) => ({ conn, serial: s.serial, newer: newest.serial, hasChild: hasChild(s), replaced: carrier === newest }))
+    .map((s) => ({ conn, serial: s.serial, newer: newest.serial, hasChild: hasChild(s), replaced: carrier === newest, ...age(newest) }))
     .sort((a, b) => a.serial - b.serial);
 }
 

@@ -38,6 +38,8 @@ export interface StateStatus {
   newest?: boolean;
   /** A Child SA's IKE SA ("IKE SA #N" in pluto 4.10, "isakmp#N" before). */
   parent?: number;
+  /** Seconds until pluto replaces it ("REPLACE in Ns"): its lifetime less its age. */
+  replaceInS?: number;
 }
 
 export interface PlutoStatus {
@@ -139,7 +141,13 @@ function stateOf(line: string): StateStatus | undefined {
     established: /^STATE_V2_ESTABLISHED_/.test(state),
     newest: /; newest;/.test(line),
     ...parentOf(line),
+    ...replaceIn(line),
   };
+}
+
+function replaceIn(line: string): { replaceInS?: number } {
+  const m = /; REPLACE in (\d+)s;/.exec(line);
+  return m ? { replaceInS: Number(m[1]) } : {};
 }
 
 /** A Child SA's IKE SA: "IKE SA #N" in pluto 4.10's lines, "isakmp#N" in earlier ones. */

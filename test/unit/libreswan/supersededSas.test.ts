@@ -14,17 +14,17 @@ const child = (n: number, parent: number, extra = '') => `#${n}: "${C}":500 STAT
 describe('supersededIkeSas', () => {
   it("a restarted peer's leftover: the old IKE SA, no longer newest, beside the newest one that carries the newest Child SA", () => {
     const states = parseStates([ike(3), ike(7, ' newest;'), child(8, 7, ' newest;'), '#9: "overcloud-other":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); newest; idle;'].join('\n'));
-    expect(superseded(states)).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: true }]);
+    expect(superseded(states)).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: true, newerAgeS: 24 }]);
     // The same from --status, with its prefix.
-    expect(superseded(parseStates([ike(3), ike(7, ' newest;'), child(8, 7, ' newest;')].map((l) => `000 ${l}`).join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: true }]);
+    expect(superseded(parseStates([ike(3), ike(7, ' newest;'), child(8, 7, ' newest;')].map((l) => `000 ${l}`).join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: true, newerAgeS: 24 }]);
   });
 
   it('the old one with its own Child SA still (the kernel kept the dead pluto\'s SAs): superseded too, with its child', () => {
-    expect(superseded(parseStates([ike(3), child(4, 3), ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: true, replaced: true }]);
+    expect(superseded(parseStates([ike(3), child(4, 3), ike(7, ' newest;'), child(8, 7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: true, replaced: true, newerAgeS: 24 }]);
   });
 
   it('the newest not yet carrying the newest Child SA: listed, not replaced (tidy leaves it)', () => {
-    expect(superseded(parseStates([ike(3), ike(7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: false }]);
+    expect(superseded(parseStates([ike(3), ike(7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 3, newer: 7, hasChild: false, replaced: false, newerAgeS: 24 }]);
     expect(superseded(parseStates([ike(3), child(4, 3, ' newest;'), ike(7, ' newest;'), child(8, 7)].join('\n')))[0].replaced).toBe(false);
   });
 
@@ -44,10 +44,10 @@ describe('on what pluto 4.10 printed (whack --showstates on a peer of a node who
     // A Child SA's IKE SA, as 4.10 names it ("IKE SA #N").
     expect(states.find((s) => s.serial === 24 && s.kind === 'child')?.parent).toBe(19);
     expect(superseded(states)).toEqual([
-      { conn: 'overcloud-internal_api-to-overcloud-controller-0', serial: 1, newer: 19, hasChild: true, replaced: true },
-      { conn: 'overcloud-storage-to-overcloud-controller-0', serial: 2, newer: 20, hasChild: true, replaced: true },
-      { conn: 'overcloud-storage_mgmt-to-overcloud-controller-0', serial: 3, newer: 21, hasChild: true, replaced: true },
-      { conn: 'overcloud-tenant-to-overcloud-controller-0', serial: 4, newer: 22, hasChild: true, replaced: true },
+      { conn: 'overcloud-internal_api-to-overcloud-controller-0', serial: 1, newer: 19, hasChild: true, replaced: true, newerAgeS: 15 },
+      { conn: 'overcloud-storage-to-overcloud-controller-0', serial: 2, newer: 20, hasChild: true, replaced: true, newerAgeS: 15 },
+      { conn: 'overcloud-storage_mgmt-to-overcloud-controller-0', serial: 3, newer: 21, hasChild: true, replaced: true, newerAgeS: 15 },
+      { conn: 'overcloud-tenant-to-overcloud-controller-0', serial: 4, newer: 22, hasChild: true, replaced: true, newerAgeS: 15 },
     ]);
   });
 });
@@ -91,7 +91,7 @@ describe('supersededChildSas', () => {
 
 describe('supersededIkeSas: a childless newest beside the one that carries the traffic', () => {
   it('the newest IKE SA has no Child SA while an older one carries the newest Child SA: the newest is superseded, the carrier stays', () => {
-    expect(superseded(parseStates([ike(3), child(4, 3, ' newest;'), ike(7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 7, newer: 3, hasChild: false, replaced: true }]);
+    expect(superseded(parseStates([ike(3), child(4, 3, ' newest;'), ike(7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 7, newer: 3, hasChild: false, replaced: true, newerAgeS: 24 }]);
     // a newest with a Child SA of its own (still negotiating, or not yet newest) is left alone
     expect(superseded(parseStates([ike(3), child(4, 3, ' newest;'), ike(7, ' newest;'), child(8, 7).replace(' eroute owner;', '')].join('\n')))[0]).toMatchObject({ serial: 3, replaced: false });
   });
@@ -100,6 +100,6 @@ describe('supersededIkeSas: a childless newest beside the one that carries the t
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const states = parseStates(readFileSync(join(__dirname, '..', '..', 'fixtures', 'libreswan', 'showstates-childless-newest.txt'), 'utf8'));
-    expect(superseded(states)).toEqual([{ conn: 'overcloud-storage_mgmt-to-overcloud-controller-0', serial: 64, newer: 55, hasChild: false, replaced: true }]);
+    expect(superseded(states)).toEqual([{ conn: 'overcloud-storage_mgmt-to-overcloud-controller-0', serial: 64, newer: 55, hasChild: false, replaced: true, newerAgeS: 176 }]);
   });
 });
