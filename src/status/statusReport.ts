@@ -6,7 +6,7 @@ import type { CrmMon } from '../pacemaker/crmMon.js';
 import type { PacemakerPlan } from '../plan/pacemaker.js';
 import type { PlutoStatus, SaCounts } from '../libreswan/whackStatus.js';
 import { connNames, isVipConn, pacemakerNames } from '../model/names.js';
-import { columns } from '../output/table.js';
+import { planView, renderStatusView, type RenderOptions } from './render.js';
 import { ikeUp, sasByConn } from './judge.js';
 
 export interface VipView {
@@ -97,20 +97,7 @@ export function buildStatus(plan: PacemakerPlan, mon: CrmMon, pluto: Map<string,
   return { ok: problems.length === 0, vips, nodes, failedActions, problems };
 }
 
-export function renderStatus(r: StatusReport): string {
-  const vipRows = [['VIP', 'address', 'VIP on', 'tunnel on', 'agree', 'peers authenticated']];
-  for (const v of r.vips) {
-    const known = v.peers.filter((p) => p.authenticated !== null);
-    const peers = known.length ? `${known.filter((p) => p.authenticated).length}/${v.peers.length}` : v.peers.length ? `?/${v.peers.length}` : '-';
-    vipRows.push([v.vip, v.address, v.vipNode ?? '-', v.tunnelNode ?? '-', v.agree ? 'yes' : 'NO', peers]);
-  }
-  const nodeRows = [['node', 'online', 'IKE SAs (auth/total)', 'IPsec SAs', 'down']];
-  for (const n of r.nodes) {
-    const ike = n.ikeSas ? `${n.ikeSas.authenticated}/${n.ikeSas.total}` : 'n/a';
-    nodeRows.push([n.node, n.online ? (n.standby ? 'standby' : 'yes') : 'NO', ike, String(n.ipsecSas?.total ?? 'n/a'), n.down.join(', ') || '-']);
-  }
-  const lines = [...columns(vipRows), '', ...columns(nodeRows)];
-  for (const f of r.failedActions) lines.push(`failed: ${f.task} ${f.resource} on ${f.node}: ${f.exitReason || f.exitStatus}`);
-  lines.push('', r.ok ? 'OK: every tunnel follows its VIP, every node is authenticated with each VIP\'s holder, every tunnel is up' : `PROBLEMS:\n${r.problems.map((p) => `  - ${p}`).join('\n')}`);
-  return lines.join('\n') + '\n';
+/** For people: the same renderer as status --inventory (src/status/render.ts). */
+export function renderStatus(r: StatusReport, o: RenderOptions = { colour: false }): string {
+  return renderStatusView(planView(r), o);
 }

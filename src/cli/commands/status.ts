@@ -36,7 +36,8 @@ export const statusCommand: Command = {
     const args = a as InputArgs & Record<string, unknown>;
     if (!args.inventory) {
       const r = await collectStatus({ plan: String(args.plan), crmMonXml: args['crm-mon-xml'] as string | undefined, ipsecStatus: (args['ipsec-status'] as string[]).map(String), local: args.local as boolean });
-      say(args.json ? JSON.stringify(r, null, 2) + '\n' : renderStatus(r));
+      if (args.json) say(JSON.stringify(r, null, 2) + '\n');
+      else sayFormatted(renderStatus(r, { colour: process.stdout.isTTY === true && !process.env.NO_COLOR }));
       return r.ok ? 0 : 1;
     }
     const tty = process.stderr.isTTY === true;

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateSummary } from '../../../src/cli/generateSummary.js';
 import { columns } from '../../../src/output/table.js';
-import { renderStatus, type StatusReport } from '../../../src/status/statusReport.js';
 import { generateFrom, small } from '../../helpers/inputs.js';
 
 const LONG = 'overcloud-controller-0.rack4.example.com';
@@ -23,34 +22,6 @@ describe('columns', () => {
     expect(columns([['a', 'bb', 'c'], ['ccc', 'd', 'eeee']])).toEqual(['a    bb  c', 'ccc  d   eeee']);
     expect(columns([['a', 'b']], { minWidths: [4], gap: 1 })).toEqual(['a    b']);
     expect(columns([['a', '']])).toEqual(['a']);
-  });
-});
-
-describe('status table', () => {
-  it(`lines up with a ${LONG.length}-character node name`, () => {
-    expect(LONG.length).toBe(40);
-    const r: StatusReport = {
-      ok: true,
-      vips: [
-        { vip: 'internal_api', address: '192.0.2.100', vipResource: 'ip-192.0.2.100', vipNode: LONG, tunnelResource: 't', tunnelNode: LONG, agree: true, peers: [{ node: 'c1', authenticated: true }] },
-        { vip: 'storage_mgmt', address: '2001:db8:30::100', vipResource: 'v', vipNode: null, tunnelNode: null, tunnelResource: 't2', agree: false, peers: [] },
-      ],
-      nodes: [
-        { node: LONG, online: true, standby: false, ikeSas: { total: 4, authenticated: 4, anonymous: 0 }, ipsecSas: { total: 8, authenticated: 8, anonymous: 0 }, down: [] },
-        { node: 'c1', online: false, standby: false, ikeSas: null, ipsecSas: null, down: ['overcloud-storage-node-a'] },
-      ],
-      failedActions: [],
-      problems: [],
-    };
-    const out = renderStatus(r).split('\n');
-    const vipWords = ['VIP', 'address', 'VIP on', 'tunnel on', 'agree', 'peers authenticated'];
-    expect(out[0].split(/ {2,}/)).toEqual(vipWords);
-    expect(cut(out[0], vipWords, out[1])).toEqual(['internal_api', '192.0.2.100', LONG, LONG, 'yes', '1/1']);
-    expect(cut(out[0], vipWords, out[2])).toEqual(['storage_mgmt', '2001:db8:30::100', '-', '-', 'NO', '-']);
-    const nodeWords = ['node', 'online', 'IKE SAs (auth/total)', 'IPsec SAs', 'down'];
-    expect(out[4].split(/ {2,}/)).toEqual(nodeWords);
-    expect(cut(out[4], nodeWords, out[5])).toEqual([LONG, 'yes', '4/4', '8', '-']);
-    expect(cut(out[4], nodeWords, out[6])).toEqual(['c1', 'NO', 'n/a', 'n/a', 'overcloud-storage-node-a']);
   });
 });
 
