@@ -1,6 +1,7 @@
 // Small pieces the data-plane tests share: bounded concurrency, the byte
 // counters of `whack --trafficstatus`, and measurements brought back to the
 // host (the guest's read-write share) for the benchmark report.
+import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,4 +40,51 @@ function shareDir(): string | undefined {
 export function recordMeasurement(name: string, value: unknown) {
   const d = shareDir();
   if (d) appendFileSync(join(d, 'measurements.jsonl'), JSON.stringify({ name, at: new Date().toISOString(), value }) + '\n');
+}
+
+export interface PingRecord {
+  what: string;
+  transmitted: number;
+  /** Requests without a reply, leaving out the last few (still in flight when the pinger stopped). */
+  lost: number[];
+  /** The longest run of consecutive lost requests, in seconds of the ping interval. */
+  longestGapS: number;
+}
+
+const PING_INTERVAL_S = 0.2;
+
+/**
+ * A ping every 200 ms from `from` to `to` until stopped: which requests got
+ * no reply, whenever the reply came (ping -O marks the unanswered ones; a
+ * late reply still counts as received).
+ */
+export function startPinger(oc: DataplaneOvercloud, what: string, from: string, to: string, source?: string): { stop: () => Promise<PingRecord> } {
+  const node = oc.o.nodes.find((n) => n.name === from)!;
+  // From the node's own address on the network of `to` (a peer's address or a VIP), as oc.ping does.
+  const net = oc.o.networks.find((n) => oc.o.nodes.some((p) => p.addresses[n.name] === to) || oc.o.vips.some((v) => v.address === to && v.network === n.name));
+  const src = source ?? (net ? node.addresses[net.name] : undefined);
+  const proc = spawn('ip', ['netns', 'exec', oc.nodes.get(from)!.ns, 'ping', '-n', '-O', '-i', String(PING_INTERVAL_S), ...(src ? ['-I', src] : []), to], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  oc.lab.onCleanup(() => proc.kill('SIGKILL'));
+  return {
+    stop: async () => {
+      const done = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGINT');
+      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+      const transmitted = Number(/(\d+) packets transmitted/.exec(out)?.[1] ?? NaN);
+      if (!Number.isFinite(transmitted)) throw new Error(`pinger ${what}: no summary from ping: ${out.slice(-500)}`);
+      const replied = new Set([...out.matchAll(/icmp_seq=(\d+) ttl=/g)].map((m) => Number(m[1])));
+      // ping's sequence numbers start at 1; the last 3 may still have been in flight
+      const lost: number[] = [];
+      for (let s = 1; s <= transmitted - 3; s++) if (!replied.has(s)) lost.push(s);
+      let longest = 0;
+      let run = 0;
+      for (let i = 0; i < lost.length; i++) {
+        run = i > 0 && lost[i] === lost[i - 1] + 1 ? run + 1 : 1;
+        longest = Math.max(longest, run);
+      }
+      return { what, transmitted, lost, longestGapS: Math.round(longest * PING_INTERVAL_S * 10) / 10 };
+    },
+  };
 }

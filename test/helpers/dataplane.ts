@@ -123,8 +123,8 @@ export class DataplaneOvercloud {
    * --noflush) and their jumps from INPUT and OUTPUT; the OUTPUT one holds the
    * ipsec_policy private guard that drops VIP traffic no IPsec policy covers.
    */
-  installFirewall() {
-    for (const n of this.o.nodes) {
+  installFirewall(only?: string) {
+    for (const n of this.o.nodes.filter((x) => !only || x.name === only)) {
       for (const family of [4, 6] as const) {
         const tool = family === 4 ? 'iptables' : 'ip6tables';
         let text: string;
@@ -202,6 +202,50 @@ export class DataplaneOvercloud {
     await Promise.all(runs);
   }
 
+  /** The agent's parameters for `vip`'s tunnel on `holder`, as the generated resource sets them. */
+  agentParams(vip: string, holder = this.opts.holders[vip]): Record<string, string> {
+    const v = this.o.vips.find((x) => x.name === vip)!;
+    const n = this.nodes.get(holder)!;
+    return { tunnel: connNames.vipTunnel(v.name), vip: v.address, confdir: n.ipsecdir, rundir: n.pluto!.agentRun, ctlsocket: n.pluto!.ctl };
+  }
+
+  /** What a reboot loses, and what ipsec.service's start flushes "in case pluto crashed": the kernel's IPsec state and policies. */
+  flushKernel(name: string) {
+    const ns = this.nodes.get(name)!.ns;
+    sh('ip', ['netns', 'exec', ns, 'ip', 'xfrm', 'state', 'flush']);
+    sh('ip', ['netns', 'exec', ns, 'ip', 'xfrm', 'policy', 'flush']);
+  }
+
+  /** What a reboot loses: every firewall rule (only ours exist in the lab's namespaces). */
+  flushFirewall(name: string) {
+    const ns = this.nodes.get(name)!.ns;
+    for (const tool of ['iptables', 'ip6tables']) for (const a of ['-F', '-X']) sh('ip', ['netns', 'exec', ns, tool, a]);
+  }
+
+  /** The node's own addresses on its networks (not the VIPs it holds): gone while it is down, back when its network comes up. */
+  setAddresses(name: string, up: boolean) {
+    const node = this.o.nodes.find((n) => n.name === name)!;
+    const ns = this.nodes.get(name)!.ns;
+    for (const [net, addr] of Object.entries(node.addresses)) {
+      const cidr = `${addr}/${prefixOf(this.o, net, addr)}`;
+      if (up) this.lab.addAddress(ns, cidr);
+      else this.lab.delAddress(ns, cidr);
+    }
+  }
+
+  /** A VIP moved as Pacemaker moves it: IPaddr2's stop and start (address, unsolicited ARP), then the agent's start on the new holder. */
+  async moveVip(vip: string, to: string): Promise<void> {
+    const v = this.o.vips.find((x) => x.name === vip)!;
+    const from = this.opts.holders[vip];
+    const cidr = `${v.address}/${prefixOf(this.o, v.network, v.address)}`;
+    if (from && this.nodes.has(from)) sh('ip', ['-n', this.nodes.get(from)!.ns, 'addr', 'del', cidr, 'dev', 'eth0'], { allowFail: true });
+    this.lab.addAddress(this.nodes.get(to)!.ns, cidr);
+    if (v.address.includes('.')) this.lab.announce(this.nodes.get(to)!.ns, v.address, this.dir);
+    this.opts.holders[vip] = to;
+    const r = await runAgentAsync(this.nodes.get(to)!.ns, 'start', this.agentParams(vip, to), { OCF_RESKEY_CRM_meta_timeout: '60000' });
+    if (r.code !== 0) throw new Error(`agent start ${vip} on ${to}: ${r.code} ${r.reason ?? r.stderr}`);
+  }
+
   /** What Pacemaker's stop does where `vip` is: the holder's ends deleted (IKE Deletes), the link gone. */
   async stopVipTunnel(vip: string): Promise<void> {
     const v = this.o.vips.find((x) => x.name === vip)!;
@@ -214,6 +258,11 @@ export class DataplaneOvercloud {
     const n = this.nodes.get(name)!;
     const r = whack(this.lab, n.pluto!, ['--status'], 30_000);
     return parsePlutoStatus(r.stdout);
+  }
+
+  /** pluto's state list on a node, for a failure message. */
+  showStates(name: string): string {
+    return whack(this.lab, this.nodes.get(name)!.pluto!, ['--showstates'], 30_000).stdout;
   }
 
   /** Tunnels the plan gives a node: its node-to-node conns, and per VIP on its networks one (peer) or one per other node (holder). */
