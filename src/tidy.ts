@@ -41,6 +41,7 @@ export interface TidyReport {
  */
 const INITIATOR_SETTLE_S = 90;
 
+/** Conn names with auto=start in our files under `ipsecdir` (and its holder directory). */
 export function initiatedConns(ipsecdir: string): Set<string> {
   const out = new Set<string>();
   for (const dir of [ipsecdir, join(ipsecdir, VIP_HOLDER_DIR)]) {
