@@ -186,6 +186,20 @@ describe('failures of any command (built CLI): one line each, the exit code of t
     }
   });
 
+  it('a large report read through a pipe arrives whole (process.exit right after the write cut it at 128-440 KiB)', () => {
+    const plan = join(s.dir, 'plan-empty.json');
+    writeFileSync(plan, JSON.stringify({ resources: [], constraints: [], vipResources: {} }));
+    const conns = Array.from({ length: 30_000 }, (_, i) => `000 "overcloud-tenant-to-node-${i}":  oriented; my_ip=unset; their_ip=unset;`);
+    const status = join(s.dir, 'big-status.txt');
+    writeFileSync(status, [...conns, '000 IKE SAs: total(0), half-open(0), open(0), authenticated(0), anonymous(0)', '000 IPsec SAs: total(0), authenticated(0), anonymous(0)', '000 Bare Shunt list:', ''].join('\n'));
+    const mon = join(__dirname, '..', '..', 'fixtures', 'cluster', 'initial', 'crm_mon.xml');
+    const r = spawnSync(process.execPath, [CLI, 'status', '--plan', plan, '--crm-mon-xml', mon, '--ipsec-status', `overcloud-controller-0=${status}`, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    expect(r.stdout.length).toBeGreaterThan(1 << 20);
+    const report = JSON.parse(r.stdout) as { nodes: { node: string; down: string[] }[] };
+    expect(report.nodes.find((n) => n.node === 'overcloud-controller-0')!.down).toHaveLength(30_000);
+    expect(r.status).toBe(1);
+  });
+
   it('--version prints the package version', () => {
     const r = run(['--version']);
     expect(r.code).toBe(0);
