@@ -41,7 +41,7 @@ function earlierPsk(path: string): string | undefined {
   return has ? pskOfEarlierFile(doc, path) : undefined;
 }
 
-export function renderHeatEnv(o: HeatEnvOptions): { content: string; psk: HeatEnvPsk } {
+function renderHeatEnv(o: HeatEnvOptions): { content: string; psk: HeatEnvPsk } {
   const problems: Problem[] = [];
   const earlier = earlierPsk(resolve(o.out));
   const { vars } = loadVars(o, problems);

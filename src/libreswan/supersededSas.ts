@@ -38,10 +38,10 @@ export interface SupersededIkeSa {
  *   negotiated): listed, not replaced, and tidy leaves them.
  */
 /** pluto's default ikelifetime (the plan sets none): an IKE SA's age is this less its "REPLACE in". */
-export const IKE_LIFETIME_S = 8 * 3600;
+const IKE_LIFETIME_S = 8 * 3600;
 
 /** How long an IKE SA has been established, from its "REPLACE in" (undefined when the line has none). */
-export function ikeSaAgeS(s: StateStatus): number | undefined {
+function ikeSaAgeS(s: StateStatus): number | undefined {
   return s.replaceInS === undefined ? undefined : IKE_LIFETIME_S - s.replaceInS;
 }
 
