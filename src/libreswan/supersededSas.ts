@@ -23,6 +23,14 @@ export interface SupersededIkeSa {
   newerAgeS?: number;
 }
 
+/** pluto's default ikelifetime (the plan sets none): an IKE SA's age is this less its "REPLACE in". */
+const IKE_LIFETIME_S = 8 * 3600;
+
+/** How long an IKE SA has been established, from its "REPLACE in" (undefined when the line has none). */
+function ikeSaAgeS(s: StateStatus): number | undefined {
+  return s.replaceInS === undefined ? undefined : IKE_LIFETIME_S - s.replaceInS;
+}
+
 /**
  * One conn's superseded IKE SAs (`states`: that conn's, as statesByConn groups
  * them), when it has more than one established IKE SA:
@@ -37,14 +45,6 @@ export interface SupersededIkeSa {
  * - otherwise (the newest still without the traffic, its Child SA being
  *   negotiated): listed, not replaced, and tidy leaves them.
  */
-/** pluto's default ikelifetime (the plan sets none): an IKE SA's age is this less its "REPLACE in". */
-const IKE_LIFETIME_S = 8 * 3600;
-
-/** How long an IKE SA has been established, from its "REPLACE in" (undefined when the line has none). */
-function ikeSaAgeS(s: StateStatus): number | undefined {
-  return s.replaceInS === undefined ? undefined : IKE_LIFETIME_S - s.replaceInS;
-}
-
 export function supersededIkeSas(conn: string, states: readonly StateStatus[]): SupersededIkeSa[] {
   const ikes = states.filter((s) => s.kind === 'ike' && s.established);
   if (ikes.length < 2) return [];
