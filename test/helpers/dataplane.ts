@@ -188,7 +188,7 @@ export class DataplaneOvercloud {
       const holder = this.opts.holders[v.name];
       if (!holder || (only && holder !== only)) continue;
       const n = this.nodes.get(holder)!;
-      const params = { tunnel: connNames.vipTunnel(v.name), vip: v.address, confdir: n.ipsecdir, rundir: n.pluto!.agentRun, ctlsocket: n.pluto!.ctl };
+      const params = this.agentParams(v.name, holder);
       runs.push(
         (async () => {
           // As at deploy step 3: pluto has long finished loading what step 1 gave it.
@@ -248,9 +248,8 @@ export class DataplaneOvercloud {
 
   /** What Pacemaker's stop does where `vip` is: the holder's ends deleted (IKE Deletes), the link gone. */
   async stopVipTunnel(vip: string): Promise<void> {
-    const v = this.o.vips.find((x) => x.name === vip)!;
     const n = this.nodes.get(this.opts.holders[vip])!;
-    const r = await runAgentAsync(n.ns, 'stop', { tunnel: connNames.vipTunnel(v.name), vip: v.address, confdir: n.ipsecdir, rundir: n.pluto!.agentRun, ctlsocket: n.pluto!.ctl });
+    const r = await runAgentAsync(n.ns, 'stop', this.agentParams(vip));
     if (r.code !== 0) throw new Error(`agent stop ${vip}: ${r.code} ${r.reason ?? r.stderr}`);
   }
 
