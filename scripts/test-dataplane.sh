@@ -12,7 +12,7 @@ results=$(mktemp -d /var/tmp/tripleo-ipsec-dataplane.XXXXXX)
 trap 'rm -rf "$results"' EXIT
 printf '%s ' "$@" > "$results/vitest-args"
 # DATAPLANE_* settings reach the tests in the guest.
-env | grep '^DATAPLANE_[A-Z_]*=[0-9A-Za-z_.-]*$' | sed 's/^/export /' > "$results/env" || true
+env | grep '^DATAPLANE_[A-Z_]*=[0-9A-Za-z_.,@-]*$' | sed 's/^/export /' > "$results/env" || true
 rm -f .test-results-dataplane.json
 t0=$(date +%s)
 set +e
@@ -20,6 +20,7 @@ GUEST_RW=$results bash scripts/guest/run.sh scripts/guest/dataplane-inside.sh
 rc=$?
 set -e
 echo "dataplane: guest ran $(( $(date +%s) - t0 )) s, exit $rc"
+if [ -d "$results/logs" ]; then rm -rf .dataplane-logs && cp -r "$results/logs" .dataplane-logs && echo "dataplane: pluto logs in .dataplane-logs/"; fi
 if [ "$rc" -eq 125 ]; then
   echo "dataplane: FAILED: the guest with an ESP-capable kernel could not run (see above); the data-plane tests did not run" >&2
   exit 1

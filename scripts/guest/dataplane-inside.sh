@@ -12,6 +12,8 @@ for m in esp4 esp6 xfrm_user xfrm_interface af_key veth bridge overlay; do modpr
 ip link set lo up
 echo "dataplane: kernel $(uname -r), $(nproc) vCPUs, $(sed -n 's/MemTotal: *//p' /proc/meminfo)"
 [ -f "$rw/env" ] && . "$rw/env"
+# DATAPLANE_KEEP_LOGS=1: the plutos' logs come back too (test-dataplane.sh copies them to .dataplane-logs/).
+[ "${DATAPLANE_KEEP_LOGS:-}" = 1 ] && export DATAPLANE_LOG_DIR="$rw/logs"
 args=$(cat "$rw/vitest-args" 2>/dev/null)
 # shellcheck disable=SC2086
 node node_modules/vitest/vitest.mjs run --config vitest.dataplane.config.ts --reporter=default --reporter=json \

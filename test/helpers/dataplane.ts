@@ -450,6 +450,12 @@ export class DataplaneOvercloud {
 
   stopAll() {
     for (const n of this.nodes.values()) if (n.pluto) stopPluto(n.pluto);
+    // DATAPLANE_LOG_DIR (the guest's share, with DATAPLANE_KEEP_LOGS=1): every pluto's log, to read after the run.
+    const keep = process.env.DATAPLANE_LOG_DIR;
+    if (keep) {
+      mkdirSync(keep, { recursive: true });
+      for (const n of this.nodes.values()) if (n.pluto) writeFileSync(join(keep, `${n.name}.pluto.log`), plutoLog(n.pluto));
+    }
     this.lab.cleanup();
   }
 }
