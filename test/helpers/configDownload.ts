@@ -57,12 +57,13 @@ const perStep = (file: string, steps: number[]): Json => ({ include_tasks: file,
  * Writes the config-download tree for `stack` under `workingDir` and returns
  * the playbooks' paths. Parameters not given take the template's defaults.
  */
-export function writeConfigDownload(workingDir: string, stack: string, params: Record<string, Json>): ConfigDownload {
+export function writeConfigDownload(workingDir: string, stack: string, params: Record<string, Json>, opts: { outputDir?: string } = {}): ConfigDownload {
   const tpl = parse(readFileSync(TEMPLATE, 'utf8')) as { parameters: Record<string, { default?: Json }>; outputs: { role_data: { value: Record<string, Json> } } };
   const values: Record<string, Json> = Object.fromEntries(Object.entries(tpl.parameters).map(([k, p]) => [k, p.default ?? null]));
   Object.assign(values, params);
   const roleData = resolveParams(tpl.outputs.role_data.value as Json, values) as Record<string, Json>;
-  const dir = join(workingDir, 'config-download', stack);
+  // `openstack overcloud deploy --output-dir X` writes them to X/<stack>; by default X is <working dir>/config-download.
+  const dir = join(opts.outputDir ?? join(workingDir, 'config-download'), stack);
   mkdirSync(dir, { recursive: true });
   const files: Record<string, string> = {
     'external_deploy_steps_tasks.yaml': 'external_deploy_tasks',

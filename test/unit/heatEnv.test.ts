@@ -191,6 +191,26 @@ describe('heat-env/ipsec.yaml and the service template', () => {
     ]);
   });
 
+  describe("the state directory: one per stack, the undercloud's and the nodes' tasks name the same one", () => {
+    it('one expression wherever the state directory is named (the undercloud block and both node blocks); each node tree is under it', () => {
+      const blocks = [...(rd.external_deploy_tasks as Obj[]), ...(rd.deploy_steps_tasks as Obj[])].filter((t) => t.vars?.tripleo_ipsec_state);
+      expect(blocks.length).toBe(3);
+      for (const b of blocks) {
+        expect(b.vars.ipsec_state_dir).toEqual({ get_param: 'IpsecStateDir' });
+        expect(b.vars.tripleo_ipsec_state).toBe(blocks[0].vars.tripleo_ipsec_state);
+      }
+      // Named from the stack (playbook_dir's last component) unless the working directory already is.
+      expect(blocks[0].vars.tripleo_ipsec_state).toContain("'/tripleo-ipsec-' ~ (playbook_dir | basename)");
+      for (const b of blocks.slice(1)) expect(b.vars.tripleo_ipsec_tree).toBe("{{ tripleo_ipsec_state ~ '/out/' ~ inventory_hostname }}");
+      // playbook_dir appears only there and in the move out of the directory stacks used to share.
+      const text = JSON.stringify(rd);
+      const uses = text.split('playbook_dir').length - 1;
+      const inState = blocks[0].vars.tripleo_ipsec_state.split('playbook_dir').length - 1;
+      const move = flat(rd.external_deploy_tasks).find((t) => /^Move this stack's state/.test(t.name))!;
+      expect(uses).toBe(3 * inState + JSON.stringify(move).split('playbook_dir').length - 1);
+    });
+  });
+
   describe('IpsecUninstall: everything removed through a normal deploy, by the path IpsecVars ipsec_uninstall_tunnels takes', () => {
     it('a boolean, false by default', () => {
       expect([tpl.parameters.IpsecUninstall.type, tpl.parameters.IpsecUninstall.default]).toEqual(['boolean', false]);
