@@ -6,18 +6,20 @@
 // --showstates`, then one `whack --deletestate` each; pluto sends the peer
 // a Delete, which a restarted peer no longer knows and ignores. Only our
 // conns; on those this node initiates, only once the pair has settled.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// And the conns this node initiates that have no IKE SA at all (a VIP
+// holder's end that a failed liveness probe cleared): initiated again.
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { supersededChildSas, supersededIkeSas, type SupersededChildSa, type SupersededIkeSa } from './libreswan/supersededSas.js';
 import { parseStates, statesByConn } from './libreswan/whackStatus.js';
 import { WHACK } from './libreswan/whack.js';
-import { FILE_PREFIX, VIP_HOLDER_DIR } from './model/names.js';
+import { FILE_PREFIX } from './model/names.js';
 import { EnvironmentError } from './model/errors.js';
 import { runChecked, runCommandOrTimeout } from './system/command.js';
 
 const MS = 30_000;
-/** How long a whack --deletestate is given before the state list is asked instead. */
-const DELETE_MS = 2_000;
+/** How long a whack --deletestate (or --initiate --asynchronous) is given; for deletes the state list is asked after. */
+const WHACK_MS = 2_000;
 /** How long the deleted states may take to go: pluto's retransmit-timeout (60 s) and some. */
 const GONE_MS = 90_000;
 
@@ -27,6 +29,8 @@ export interface TidyReport {
   deleted: SupersededIkeSa[];
   /** Child SAs beside their conn's newest, on IKE SAs that stay. */
   deletedChildren: SupersededChildSa[];
+  /** Conns this node initiates that had no IKE SA, not even a negotiating one: initiated again. */
+  initiated: string[];
 }
 
 /**
@@ -41,10 +45,16 @@ export interface TidyReport {
  */
 const INITIATOR_SETTLE_S = 90;
 
-/** Conn names with auto=start in our files under `ipsecdir` (and its holder directory). */
-export function initiatedConns(ipsecdir: string): Set<string> {
-  const out = new Set<string>();
-  for (const dir of [ipsecdir, join(ipsecdir, VIP_HOLDER_DIR)]) {
+/**
+ * The conns this node initiates and pluto has loaded: auto=start in our files
+ * in `ipsecdir` (apply loads them all) and in the VIP holder's files the
+ * agent linked into `rundir` (the VIPs held here; the holder directory has
+ * every VIP's, loaded nowhere else). Each with when its file (or link) was
+ * written.
+ */
+export function initiatedConns(ipsecdir: string, rundir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const dir of [ipsecdir, rundir]) {
     let names: string[];
     try {
       names = readdirSync(dir).filter((f) => f.startsWith(FILE_PREFIX) && f.endsWith('.conf'));
@@ -52,37 +62,52 @@ export function initiatedConns(ipsecdir: string): Set<string> {
       continue;
     }
     for (const f of names) {
+      let text: string;
+      let written: number;
+      try {
+        written = lstatSync(join(dir, f)).mtimeMs;
+        text = readFileSync(join(dir, f), 'utf8');
+      } catch {
+        continue; // a link whose VIP was just stopped
+      }
       let conn: string | undefined;
-      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+      for (const line of text.split('\n')) {
         const c = /^conn\s+(\S+)/.exec(line);
         if (c) conn = c[1];
-        else if (conn && /^\s+auto=start\s*$/.test(line)) out.add(conn);
+        else if (conn && /^\s+auto=start\s*$/.test(line)) out.set(conn, written);
       }
     }
   }
   return out;
 }
 
+/** A conn written this recently may be being initiated by apply or the agent's start right now: not initiated again. */
+const JUST_WRITTEN_MS = 60_000;
+
 async function states(ctlsocket: string) {
   const shown = await runChecked({ what: "reading pluto's states (whack --showstates)", argv: [WHACK, '--ctlsocket', ctlsocket, '--showstates'], timeoutMs: MS });
   return parseStates(shown.stdout);
 }
 
-export async function tidy(o: { ctlsocket: string; ipsecdir: string; dryRun: boolean }): Promise<TidyReport> {
-  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [] };
-  const initiated = initiatedConns(o.ipsecdir);
-  const ours = [...statesByConn(await states(o.ctlsocket))].filter(([conn]) => conn.startsWith(FILE_PREFIX));
+export async function tidy(o: { ctlsocket: string; ipsecdir: string; rundir: string; dryRun: boolean }): Promise<TidyReport> {
+  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [], initiated: [] };
+  const initiated = initiatedConns(o.ipsecdir, o.rundir);
+  const byConn = statesByConn(await states(o.ctlsocket));
+  const ours = [...byConn].filter(([conn]) => conn.startsWith(FILE_PREFIX));
+  // With no state at all nothing can be duplicated by initiating it; pluto then retries until the peer answers.
+  const idle = [...initiated].filter(([c, written]) => !byConn.has(c) && Date.now() - written > JUST_WRITTEN_MS).map(([c]) => c).sort();
+  if (!o.dryRun) for (const c of idle) await runCommandOrTimeout({ what: `initiating ${c}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--initiate', '--asynchronous', '--name', c], timeoutMs: WHACK_MS });
   const settled = (s: SupersededIkeSa) => !initiated.has(s.conn) || (s.newerAgeS !== undefined && s.newerAgeS >= INITIATOR_SETTLE_S);
   const stale = ours.flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced && settled(s))).sort((a, b) => a.serial - b.serial);
   // A stale IKE SA's Child SAs go with it; the others beside their conn's newest are deleted on their own.
   const going = new Set(stale.map((s) => s.serial));
   // Both ends hold the pair's extra Child SA: the end that answers deletes it (its Delete takes it from both).
   const children = ours.filter(([conn]) => !initiated.has(conn)).flatMap(([conn, list]) => supersededChildSas(conn, list, going)).sort((a, b) => a.serial - b.serial);
-  if (o.dryRun || stale.length + children.length === 0) return { pluto: true, deleted: stale, deletedChildren: children };
+  if (o.dryRun || stale.length + children.length === 0) return { pluto: true, deleted: stale, deletedChildren: children, initiated: idle };
   // whack waits for the peer to answer the Delete, which a restarted peer may never do (it no longer
   // knows the SA): pluto then drops the state at its retransmit-timeout (60 s by default). So whack
   // is not waited for; the state list is, that long.
-  for (const s of [...stale, ...children]) await runCommandOrTimeout({ what: `deleting stale SA #${s.serial}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--deletestate', String(s.serial)], timeoutMs: DELETE_MS });
+  for (const s of [...stale, ...children]) await runCommandOrTimeout({ what: `deleting stale SA #${s.serial}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--deletestate', String(s.serial)], timeoutMs: WHACK_MS });
   const deadline = Date.now() + GONE_MS;
   let left: { serial: number; conn: string }[] = [];
   for (;;) {
@@ -92,5 +117,5 @@ export async function tidy(o: { ctlsocket: string; ipsecdir: string; dryRun: boo
     await new Promise((r) => setTimeout(r, 200));
   }
   if (left.length) throw new EnvironmentError(`pluto still holds the stale SA(s) ${left.map((s) => `#${s.serial} of ${s.conn}`).join(', ')} ${GONE_MS / 1000} s after whack --deletestate`);
-  return { pluto: true, deleted: stale, deletedChildren: children };
+  return { pluto: true, deleted: stale, deletedChildren: children, initiated: idle };
 }

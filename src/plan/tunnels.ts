@@ -209,10 +209,11 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
           ['right', p.addresses[network]],
           ...(cert ? [...certAuth(node, certNames.subject(p.fqdn)), ...esp(o).filter(([k]) => k !== 'authby')] : esp(o)),
           ...shunts(o),
-          ...DPD,
-          // The initiator restarts a dead tunnel; the responder only clears it and
-          // keeps its trap policy, so nothing leaves in clear meanwhile.
-          ['dpdaction', initiator ? 'restart' : 'clear'],
+          // The initiator probes and restarts a dead tunnel. The end that answers does not probe: in
+          // pluto 4.10 a probe that fails acts on the whole conn, and after the initiator's crash the
+          // probe already sent on the old SA failed a minute later and cleared the new SA with it
+          // (data-plane guest). Its trap policy stays, so nothing leaves in clear meanwhile.
+          ...(initiator ? [...DPD, ['dpdaction', 'restart'] as [string, string]] : []),
           // One whack starts (or routes) all of a network's tunnels when apply has just loaded them all.
           ['connalias', connNames.meshAlias(network, initiator ? 'start' : 'route')],
         ],
@@ -301,7 +302,12 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
           ...esp(o),
           ...shunts(o),
           ...DPD,
-          ['dpdaction', 'restart'],
+          // Not restart: pluto 4.10's restart re-initiates every conn between the two node addresses, the
+          // pair's node-to-node conns too, which the lower address initiates: after a peer's crash both ends
+          // initiated, crossed (libreswan issue #1903) and negotiated anew for minutes. clear on an auto=start
+          // conn drops this end alone and revives it at once ("connection is supposed to remain up"); should
+          // it not, tripleo-ipsec tidy initiates it again.
+          ['dpdaction', 'clear'],
         ],
       })),
       secrets: [],

@@ -150,7 +150,7 @@ describe('DPD and MTU through real tunnels', () => {
         for (const p of peerNodes) {
           const n = oc.nodes.get(p)!;
           const t = Date.now();
-          const r = spawnSync('ip', ['netns', 'exec', n.ns, process.execPath, CLI, 'tidy', '--ctlsocket', n.pluto!.ctl, '--ipsecdir', n.ipsecdir], { encoding: 'utf8', timeout: 150_000 });
+          const r = spawnSync('ip', ['netns', 'exec', n.ns, process.execPath, CLI, 'tidy', '--ctlsocket', n.pluto!.ctl, '--ipsecdir', n.ipsecdir, '--rundir', n.pluto!.agentRun], { encoding: 'utf8', timeout: 150_000 });
           console.log(`tidy on ${p} (round ${rounds}): ${((Date.now() - t) / 1000).toFixed(1)} s: ${r.stdout.trim().split('\n').join('; ')}`);
           expect(r.stderr, p).toBe('');
           expect(r.status, p).toBe(0);

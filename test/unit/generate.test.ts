@@ -87,6 +87,24 @@ describe('generate: tunnels per host', () => {
     expect(initiatesTo('2001:db8::9', '2001:db8::10')).toBe(true);
   });
 
+  it('liveness probes only where a failed one acts on nothing else: the initiating end restarts, the answering end does not probe, a VIP holder\'s end and a VIP peer\'s end clear', () => {
+    const optsOf = (text: string, conn: string) => Object.fromEntries([...new RegExp(`conn ${conn}\\n((?:\\t.*\\n)*)`).exec(text)![1].matchAll(/\t(\w+)=(.*)/g)].map((m) => [m[1], m[2]]));
+    const dpd = (o: Record<string, string>) => [o.auto, o.dpddelay, o.dpdaction];
+    let checked = 0;
+    for (const [path, text] of files) {
+      if (!/\.conf$/.test(path)) continue;
+      for (const [, conn] of text.matchAll(/^conn (\S+)/gm)) {
+        const o = optsOf(text, conn);
+        if (/-to-/.test(conn) && !/-vip-tunnel-/.test(conn)) expect(dpd(o), conn).toEqual(o.auto === 'start' ? ['start', '5s', 'restart'] : ['route', undefined, undefined]);
+        else if (/-vip-tunnel-to-/.test(conn)) expect(dpd(o), conn).toEqual(['start', '5s', 'clear']);
+        else if (/-vip-tunnel$/.test(conn)) expect(dpd(o), conn).toEqual(['add', '5s', 'clear']);
+        else continue;
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
   it('rotating the master rotates every derived key', () => {
     const { inventory, networkData } = small();
     const other = generateFrom({ inventory, networkData, env: { parameter_defaults: { IpsecVars: { ipsec_psk: TEST_PSK + 'x' } } } });

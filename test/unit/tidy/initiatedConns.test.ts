@@ -1,5 +1,6 @@
-// Which conns tidy leaves to their peers: those this node initiates, read from its generated files.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Which conns this node initiates (tidy leaves their leftovers to settle first, and initiates them again
+// when they have no IKE SA): read from its generated files and the holder ends the agent linked.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,26 +11,41 @@ describe('initiatedConns', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ti-tidy-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("a node's auto=start conns in its tree (node-to-node where it is the lower address, the VIP holder's ends), not the ones it answers", () => {
+  it("a node's auto=start conns: node-to-node where it is the lower address, and the ends of the VIPs held here (linked into the rundir), not those it answers nor other VIPs' ends", () => {
     const r = generateFrom(small());
-    // a node that both initiates and answers: neither the lowest nor the highest address
-    const host = r.plans.find((p) => p.files.some((f) => f.conns.some((c) => c.auto === 'start')) && p.files.some((f) => f.conns.some((c) => c.auto === 'route')))!.node.name;
+    // a controller that both initiates and answers: neither the lowest nor the highest address
+    const host = r.plans.find((p) => p.node.pacemaker && p.files.some((f) => f.conns.some((c) => c.kind === 'node-to-node' && c.auto === 'start')) && p.files.some((f) => f.conns.some((c) => c.auto === 'route')))!.node.name;
+    const ipsecdir = join(dir, 'ipsec.d');
+    const rundir = join(dir, 'run');
+    mkdirSync(rundir, { recursive: true });
     for (const f of r.files.filter((x) => x.path.startsWith(`${host}/etc/ipsec.d/`))) {
-      const p = join(dir, f.path.slice(`${host}/etc/ipsec.d/`.length));
+      const p = join(ipsecdir, f.path.slice(`${host}/etc/ipsec.d/`.length));
       mkdirSync(join(p, '..'), { recursive: true });
       writeFileSync(p, f.content);
     }
-    // Not ours: never read.
-    writeFileSync(join(dir, 'other.conf'), 'conn other\n\tauto=start\n');
-    const got = initiatedConns(dir);
     const plan = r.plans.find((p) => p.node.name === host)!;
-    const want = plan.files.flatMap((f) => f.conns.filter((c) => c.auto === 'start').map((c) => c.name));
+    const holderFiles = plan.files.filter((f) => f.conns.some((c) => c.kind === 'vip-holder'));
+    expect(holderFiles.length).toBeGreaterThan(1);
+    // The agent holds one VIP here: its file linked into the rundir, as start does.
+    const held = holderFiles[0];
+    // confName is relative to etc/ipsec.d (overcloud-vip-holder/<tunnel>.conf); the link is <rundir>/<tunnel>.conf.
+    symlinkSync(join(ipsecdir, held.confName), join(rundir, held.confName.split('/').pop()!));
+    // Not ours: never read. A dangling link (a VIP being stopped): skipped.
+    writeFileSync(join(ipsecdir, 'other.conf'), 'conn other\n\tauto=start\n');
+    symlinkSync(join(dir, 'gone.conf'), join(rundir, 'overcloud-gone-vip-tunnel.conf'));
+    const got = initiatedConns(ipsecdir, rundir);
+    const want = [
+      ...plan.files.flatMap((f) => f.conns.filter((c) => c.kind === 'node-to-node' && c.auto === 'start').map((c) => c.name)),
+      ...held.conns.map((c) => c.name),
+    ];
     expect(want.length).toBeGreaterThan(3);
-    expect([...got].sort()).toEqual([...new Set(want)].sort());
-    const answered = plan.files.flatMap((f) => f.conns.filter((c) => c.auto === 'route').map((c) => c.name));
-    expect(answered.length).toBeGreaterThan(0);
-    for (const c of answered) expect(got.has(c), c).toBe(false);
+    expect([...got.keys()].sort()).toEqual([...new Set(want)].sort());
+    // When each was written: the link's own time for the held VIP's ends.
+    for (const t of got.values()) expect(Math.abs(Date.now() - t)).toBeLessThan(60_000);
+    const notHere = [...plan.files.flatMap((f) => f.conns.filter((c) => c.auto === 'route').map((c) => c.name)), ...holderFiles.slice(1).flatMap((f) => f.conns.map((c) => c.name))];
+    expect(notHere.length).toBeGreaterThan(0);
+    for (const c of notHere) expect(got.has(c), c).toBe(false);
     expect(got.has('other')).toBe(false);
-    expect(initiatedConns(join(dir, 'missing'))).toEqual(new Set());
+    expect(initiatedConns(join(dir, 'missing'), join(dir, 'missing-too'))).toEqual(new Map());
   });
 });
