@@ -506,6 +506,41 @@ describe('e2e: every node keeps its tunnel with the VIP\'s holder through every 
     }
   }, 400_000);
 
+  it("the switch from the Ansible role in the running cluster: its resource (resource-agents' ocf:heartbeat:ipsec, made as its tasks made it) is refused without --upgrade and replaced, constraints and all, by --upgrade; the VIP stays where it is; every node authenticated with the holder", async () => {
+    const holder = holderNow();
+    const n1 = node(holder);
+    const vipEvents = () => readFileSync(watchers.get(holder)!.file, 'utf8').split('\n').filter((l) => l.includes(` ${VIP}/`)).length;
+    // A cluster the role deployed never had ours: taken out first.
+    const removed = cluster.on(n1, [process.execPath, CLI, 'pacemaker', 'remove', '--plan', planFile]);
+    expect(removed.status, removed.stderr).toBe(0);
+    await cluster.until('our tunnel resource gone', () => !pcs(['resource', 'config'], n1).stdout.includes(TUNNEL_RSC), 60_000, 500);
+    // As the role's tasks/resource-agent.yml made it (openstack-archive/tripleo-ipsec): its agent, a colocation, two orders.
+    pcs(['resource', 'create', TUNNEL_RSC, 'ocf:heartbeat:ipsec', `tunnel=${TUNNEL}`, `vip=${VIP}`, 'fallbacktunnel=overcloud-internal_api-node-to-vip-tunnel', '--disabled'], n1);
+    pcs(['constraint', 'colocation', 'add', TUNNEL_RSC, 'with', VIP_RSC], n1);
+    pcs(['constraint', 'order', 'start', VIP_RSC, 'then', 'start', TUNNEL_RSC, 'symmetrical=false'], n1);
+    pcs(['constraint', 'order', 'stop', VIP_RSC, 'then', 'stop', TUNNEL_RSC, 'symmetrical=false'], n1);
+    pcs(['resource', 'enable', TUNNEL_RSC], n1);
+    await cluster.until("the role's resource started with the VIP", () => whereIs(TUNNEL_RSC) === holder, 60_000, 500);
+    const roleConstraints = pcs(['constraint', '--full'], n1).stdout.match(/\(id:[^)]+\)/g)!.filter((x) => x.includes('tripleo-ipsec'));
+    expect(roleConstraints.length).toBe(3);
+    const eventsBefore = vipEvents();
+
+    const refused = cluster.on(n1, [process.execPath, CLI, 'pacemaker', 'apply', '--plan', planFile], { allowFail: true });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/exists with agent ocf:heartbeat:ipsec, not ocf:tripleo:ipsec: remove it first/);
+    const up = cluster.on(n1, [process.execPath, CLI, 'pacemaker', 'apply', '--upgrade', '--plan', planFile]);
+    expect(up.stdout).toMatch(/pushed \d+ change\(s\) as one CIB update/);
+    await cluster.until('ours started with the VIP', () => whereIs(TUNNEL_RSC) === holder && pcs(['resource', 'config', TUNNEL_RSC], n1).stdout.includes('class=ocf provider=tripleo type=ipsec'), 60_000, 500);
+    await waitAllOn(holder, ALL, 'after the switch from the role', 60_000);
+    await assertSettled(holder, ALL);
+    // The role's constraints went with its resource; the VIP never left its node (no address event there).
+    const after = pcs(['constraint', '--full'], n1).stdout;
+    for (const c of roleConstraints) expect(after).not.toContain(c);
+    expect(whereIs(VIP_RSC)).toBe(holder);
+    expect(vipEvents()).toBe(eventsBefore);
+    expect(cluster.on(n1, [process.execPath, CLI, 'pacemaker', 'apply', '--upgrade', '--plan', planFile]).stdout).toContain('no change');
+  }, 300_000);
+
   it('reports the timings (median of 3) and what bounds each', () => {
     const rows = Object.entries(timings).map(([k, v]) => `| ${k} | ${median(v).toFixed(3)} | ${v.map((x) => x.toFixed(3)).join(', ')} | ${bounds[k]} |`);
     console.log(['e2e VIP continuity (s; VIP up on the new holder -> last node authenticated there):', '| transition | median | runs | bounded by |', '|---|---:|---|---|', ...rows].join('\n'));
