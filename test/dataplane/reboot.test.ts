@@ -33,11 +33,12 @@ const KIND: Record<string, string> = {
 /** How long a rebooted node is away (addresses gone) in the lab; a real one is away for minutes. */
 const DOWN_S = 10;
 /**
- * Event to every node exact, tidy rounds included. Measured in the guest (TCG): 144-280 s after a
- * crash of the lowest-address node with the flush (the pair's liveness probes take 60 s, and a pair
- * negotiated anew more than once meanwhile); set with room.
+ * The restarted pluto's start to every node exact, tidy rounds included. Measured in the guest (TCG,
+ * 2026-12-07): crashes 71-109 s and reboots 60-75 s (the peers' liveness probes take 65 s), set with
+ * room; `ipsec restart` 23-238 s (its Deletes make the peers initiate while it is down: not bounded
+ * yet, README known limits).
  */
-const EXACT_BOUND_S = 420;
+const EXACT_BOUND_S: Record<Event, number> = { crash: 240, reboot: 240, 'ipsec restart': 420 };
 /** Still exact this long after (and 2 minutes after the last event). */
 const HOLD_S = 20;
 
@@ -149,7 +150,7 @@ describe('reboots, crashes and restarts: exactly its tunnels after each, nothing
   });
 
   for (const [event, node] of EVENTS) {
-    it(`${event} of ${node} (${KIND[node]}): every node exact within ${EXACT_BOUND_S} s and still so ${HOLD_S} s later; nothing in clear; no loss between others`, async () => {
+    it(`${event} of ${node} (${KIND[node]}): every node exact within ${EXACT_BOUND_S[event]} s and still so ${HOLD_S} s later; nothing in clear; no loss between others`, async () => {
       // What the previous event left is tidied as the timer would, first.
       await tidyUntilExact(Date.now() + 180_000);
       expect(unsettled(), `not exact before the event\n${oc.table()}`).toEqual([]);
@@ -211,7 +212,7 @@ describe('reboots, crashes and restarts: exactly its tunnels after each, nothing
 
       await waitFor('traffic to and from the node', () => oc.ping(peer, addressOn(node, sharedNetwork(peer, node)!.name), { count: 1 }).status === 0, 120_000, 500);
       say('traffic to the node flows');
-      const tidy = await tidyUntilExact(up + (EXACT_BOUND_S - 20) * 1000);
+      const tidy = await tidyUntilExact(up + (EXACT_BOUND_S[event] - 20) * 1000);
       say(`every node exact after ${tidy.rounds} round(s) of tidy, ${tidy.deleted} stale SA(s) deleted`);
       const exactS = (Date.now() - up) / 1000;
       if (unsettled().length) console.log(`NOT EXACT after ${exactS} s:\n${oc.table()}\n${unsettled().map((x) => `${x}:\n${oc.showStates(x)}`).join('\n')}\n${oc.diagnose(node, 60)}`);
@@ -244,13 +245,13 @@ describe('reboots, crashes and restarts: exactly its tunnels after each, nothing
 
       expect(clear.map((p) => p.line).slice(0, 5), 'packets in clear between isolated addresses').toEqual([]);
       expect(esp, 'the capture saw the tunnels').toBeGreaterThan(20);
-      expect(exactS).toBeLessThan(EXACT_BOUND_S);
+      expect(exactS).toBeLessThan(EXACT_BOUND_S[event]);
       expect(pings[0].lost, pings[0].what).toEqual([]);
       // A VIP on another node is not touched by this node's event.
       if (pings[2] && !holdsVips.includes('internal_api')) expect(pings[2].lost, pings[2].what).toEqual([]);
       expect(oc.plutoFailures()).toEqual([]);
       expect(oc.deadPlutos()).toEqual([]);
-    }, (EXACT_BOUND_S + HOLD_S + DOWN_S + 360) * 1000);
+    }, (EXACT_BOUND_S[event] + HOLD_S + DOWN_S + 360) * 1000);
   }
 
   it('two minutes after the last event, every node still shows exactly its tunnels', async () => {
