@@ -209,11 +209,11 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
           ['right', p.addresses[network]],
           ...(cert ? [...certAuth(node, certNames.subject(p.fqdn)), ...esp(o).filter(([k]) => k !== 'authby')] : esp(o)),
           ...shunts(o),
-          // The initiator probes and restarts a dead tunnel. The end that answers does not probe: in
-          // pluto 4.10 a probe that fails acts on the whole conn, and after the initiator's crash the
-          // probe already sent on the old SA failed a minute later and cleared the new SA with it
-          // (data-plane guest). Its trap policy stays, so nothing leaves in clear meanwhile.
-          ...(initiator ? [...DPD, ['dpdaction', 'restart'] as [string, string]] : []),
+          ...DPD,
+          // The initiator restarts a dead tunnel; the responder only clears it and keeps its trap policy,
+          // so nothing leaves in clear meanwhile. The responder's probe is needed: at start-up under load
+          // it clears what an initiator abandoned (without it the 6-node mesh in the guest never settled).
+          ['dpdaction', initiator ? 'restart' : 'clear'],
           // One whack starts (or routes) all of a network's tunnels when apply has just loaded them all.
           ['connalias', connNames.meshAlias(network, initiator ? 'start' : 'route')],
         ],

@@ -76,7 +76,6 @@ describe('DPD and MTU through real tunnels', () => {
   });
 
   it(`a peer's pluto killed: every survivor clears its SAs with it within dpddelay + retransmit-timeout (${DPD_DELAY_S} + ${RETRANSMIT_TIMEOUT_S} s, +${GUEST_SLACK_S} s for the guest), and the pair re-establishes by itself when it comes back`, async () => {
-    // The highest address: every survivor initiates its pair with it, and the initiator is the end that probes.
     const dead = 'overcloud-cephstorage-0';
     const deadNode = oc.o.nodes.find((n) => n.name === dead)!;
     const survivors = oc.o.nodes.filter((n) => n.name !== dead && oc.o.networks.some((net) => n.addresses[net.name] && deadNode.addresses[net.name]));

@@ -44,9 +44,9 @@ const HOLD_S = 20;
 
 type Event = 'crash' | 'ipsec restart' | 'reboot';
 // CI runs the two events that stress the most: the crash of the node that initiates all its pairs,
-// with ipsec.service's flush (every node exact after 79 s in the guest; 144-419 s before the VIP
-// holder's ends cleared instead of restarting, and the answering ends stopped probing), and the VIP
-// holder's reboot (its VIPs move; every node exact about a minute after its pluto starts).
+// with ipsec.service's flush (every node exact 71-79 s after in the guest; 144-419 s before the VIP
+// holder's ends cleared instead of restarting every conn with the peer), and the VIP holder's reboot
+// (its VIPs move; every node exact about a minute after its pluto starts).
 // DATAPLANE_REBOOT_MATRIX=full runs all twelve, every event on every kind.
 const CI_EVENTS: [Event, string][] = [['crash', C0], ['reboot', C1]];
 const FULL_EVENTS: [Event, string][] = [
