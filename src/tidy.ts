@@ -8,7 +8,7 @@
 // conns; on those this node initiates, only once the pair has settled.
 // And the conns this node initiates that have no IKE SA at all (a VIP
 // holder's end that a failed liveness probe cleared): initiated again.
-import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { supersededChildSas, supersededIkeSas, type SupersededChildSa, type SupersededIkeSa } from './libreswan/supersededSas.js';
 import { parseStates, statesByConn } from './libreswan/whackStatus.js';
@@ -31,6 +31,8 @@ export interface TidyReport {
   deletedChildren: SupersededChildSa[];
   /** Conns this node initiates that had no IKE SA, not even a negotiating one: initiated again. */
   initiated: string[];
+  /** Of those, the ones whack could not initiate (the conn gone meanwhile: a VIP stopped), with its words. */
+  notInitiated: { conn: string; why: string }[];
 }
 
 /**
@@ -49,8 +51,9 @@ const INITIATOR_SETTLE_S = 90;
  * The conns this node initiates and pluto has loaded: auto=start in our files
  * in `ipsecdir` (apply loads them all) and in the VIP holder's files the
  * agent linked into `rundir` (the VIPs held here; the holder directory has
- * every VIP's, loaded nowhere else). Each with when its file (or link) was
- * written.
+ * every VIP's, loaded nowhere else). Each with when its file was last
+ * written (for a link, the later of the link and the file it names: apply
+ * rewrites a held VIP's file and initiates its ends without touching the link).
  */
 export function initiatedConns(ipsecdir: string, rundir: string): Map<string, number> {
   const out = new Map<string, number>();
@@ -65,7 +68,7 @@ export function initiatedConns(ipsecdir: string, rundir: string): Map<string, nu
       let text: string;
       let written: number;
       try {
-        written = lstatSync(join(dir, f)).mtimeMs;
+        written = Math.max(lstatSync(join(dir, f)).mtimeMs, statSync(join(dir, f)).mtimeMs);
         text = readFileSync(join(dir, f), 'utf8');
       } catch {
         continue; // a link whose VIP was just stopped
@@ -81,7 +84,11 @@ export function initiatedConns(ipsecdir: string, rundir: string): Map<string, nu
   return out;
 }
 
-/** A conn written this recently may be being initiated by apply or the agent's start right now: not initiated again. */
+/**
+ * A conn written this recently may be being initiated by apply or the agent's start right now, and a
+ * pluto started this recently (its control socket's age) is initiating its auto=start conns itself:
+ * not initiated again.
+ */
 const JUST_WRITTEN_MS = 60_000;
 
 async function states(ctlsocket: string) {
@@ -90,20 +97,28 @@ async function states(ctlsocket: string) {
 }
 
 export async function tidy(o: { ctlsocket: string; ipsecdir: string; rundir: string; dryRun: boolean }): Promise<TidyReport> {
-  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [], initiated: [] };
+  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [], initiated: [], notInitiated: [] };
   const initiated = initiatedConns(o.ipsecdir, o.rundir);
   const byConn = statesByConn(await states(o.ctlsocket));
   const ours = [...byConn].filter(([conn]) => conn.startsWith(FILE_PREFIX));
   // With no state at all nothing can be duplicated by initiating it; pluto then retries until the peer answers.
-  const idle = [...initiated].filter(([c, written]) => !byConn.has(c) && Date.now() - written > JUST_WRITTEN_MS).map(([c]) => c).sort();
-  if (!o.dryRun) for (const c of idle) await runCommandOrTimeout({ what: `initiating ${c}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--initiate', '--asynchronous', '--name', c], timeoutMs: WHACK_MS });
+  const plutoUpMs = Date.now() - lstatSync(o.ctlsocket).mtimeMs;
+  const idle = plutoUpMs > JUST_WRITTEN_MS ? [...initiated].filter(([c, written]) => !byConn.has(c) && Date.now() - written > JUST_WRITTEN_MS).map(([c]) => c).sort() : [];
+  const notInitiated: { conn: string; why: string }[] = [];
+  if (!o.dryRun) {
+    for (const c of idle) {
+      const r = await runCommandOrTimeout({ what: `initiating ${c}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--initiate', '--asynchronous', '--name', c], timeoutMs: WHACK_MS });
+      if (r.timedOut || r.exitCode !== 0) notInitiated.push({ conn: c, why: r.timedOut ? `whack gave no answer in ${WHACK_MS / 1000} s` : (r.stdout + r.stderr).trim().split('\n').pop() ?? `exit ${r.exitCode}` });
+    }
+  }
+  const done = idle.filter((c) => !notInitiated.some((x) => x.conn === c));
   const settled = (s: SupersededIkeSa) => !initiated.has(s.conn) || (s.newerAgeS !== undefined && s.newerAgeS >= INITIATOR_SETTLE_S);
   const stale = ours.flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced && settled(s))).sort((a, b) => a.serial - b.serial);
   // A stale IKE SA's Child SAs go with it; the others beside their conn's newest are deleted on their own.
   const going = new Set(stale.map((s) => s.serial));
   // Both ends hold the pair's extra Child SA: the end that answers deletes it (its Delete takes it from both).
   const children = ours.filter(([conn]) => !initiated.has(conn)).flatMap(([conn, list]) => supersededChildSas(conn, list, going)).sort((a, b) => a.serial - b.serial);
-  if (o.dryRun || stale.length + children.length === 0) return { pluto: true, deleted: stale, deletedChildren: children, initiated: idle };
+  if (o.dryRun || stale.length + children.length === 0) return { pluto: true, deleted: stale, deletedChildren: children, initiated: done, notInitiated };
   // whack waits for the peer to answer the Delete, which a restarted peer may never do (it no longer
   // knows the SA): pluto then drops the state at its retransmit-timeout (60 s by default). So whack
   // is not waited for; the state list is, that long.
@@ -117,5 +132,5 @@ export async function tidy(o: { ctlsocket: string; ipsecdir: string; rundir: str
     await new Promise((r) => setTimeout(r, 200));
   }
   if (left.length) throw new EnvironmentError(`pluto still holds the stale SA(s) ${left.map((s) => `#${s.serial} of ${s.conn}`).join(', ')} ${GONE_MS / 1000} s after whack --deletestate`);
-  return { pluto: true, deleted: stale, deletedChildren: children, initiated: idle };
+  return { pluto: true, deleted: stale, deletedChildren: children, initiated: done, notInitiated };
 }

@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_CTLSOCKET } from '../../libreswan/whack.js';
 import { nodePaths, RUN_DIR } from '../../model/names.js';
 import { tidy } from '../../tidy.js';
+import { printableLine } from '../../text/printable.js';
 import { say } from '../output.js';
 import type { Command } from './command.js';
 
@@ -21,6 +22,7 @@ export const tidyCommand: Command = {
     for (const s of r.deleted) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale IKE SA #${s.serial} of ${s.conn} (superseded by #${s.newer})\n`);
     for (const s of r.deletedChildren) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale Child SA #${s.serial} of ${s.conn} (beside the newest, #${s.newer})\n`);
     for (const c of r.initiated) say(`${a['dry-run'] ? 'would initiate' : 'initiated'} ${c} (this node initiates it; it had no IKE SA)\n`);
+    for (const x of r.notInitiated) say(`could not initiate ${printableLine(x.conn)}: ${printableLine(x.why)}\n`);
     if (r.pluto && r.deleted.length + r.deletedChildren.length === 0) say('no stale SA\n');
     return 0;
   },

@@ -8,7 +8,7 @@ import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
 import { checkEsp } from '../../../src/libreswan/algparse.js';
 import { parsePlutoStatus, connsWithIkeSa, type PlutoStatus } from '../../../src/libreswan/whackStatus.js';
 import { connNames } from '../../../src/model/names.js';
-import { Lab, kernelSupportsEsp } from '../../helpers/netns.js';
+import { Lab, kernelSupportsEsp, sh } from '../../helpers/netns.js';
 import { alive, plutoLog, waitFor, whack } from '../../helpers/pluto.js';
 import { runAgent } from '../../helpers/agent.js';
 import { buildOvercloudLab, startPlutos, type NodeLab } from '../../helpers/overcloudLab.js';
@@ -17,6 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 
 const SAMPLE = join(__dirname, '..', '..', '..', 'examples', 'sample-overcloud');
+const CLI = join(__dirname, '..', '..', '..', 'bin', 'tripleo-ipsec');
 
 describe('generated sample overcloud against real pluto (6 nodes, 4 networks, one IPv6)', () => {
   const scratch = scratchDir();
@@ -102,6 +103,31 @@ describe('generated sample overcloud against real pluto (6 nodes, 4 networks, on
       else expect(s.ipsecSas.total, n.name).toBe(0);
     }
   });
+
+  it("tidy initiates again a held VIP's end that has no IKE SA (as after its liveness probe cleared it), and only once pluto and the files are a minute old", async () => {
+    const h = nodes.get(holder)!;
+    const v = r.overcloud.vips[0];
+    const end = r.plans.find((p) => p.node.name === holder)!.files.flatMap((f) => f.conns).find((c) => c.kind === 'vip-holder' && c.vip === v.name)!.name;
+    const tidy = () => sh('ip', ['netns', 'exec', h.ns, process.execPath, CLI, 'tidy', '--ctlsocket', h.pluto!.ctl, '--ipsecdir', h.ipsecdir, '--rundir', h.pluto!.agentRun], { timeoutMs: 120_000 });
+    const ikeOf = () => status(h).states.filter((x) => x.conn === end && x.kind === 'ike');
+    // The end loaded with no state and nothing to revive it: deleted (with its SAs) and added again as addconn
+    // adds (auto= is not acted on), while its file still says auto=start.
+    const holderFile = join(h.ipsecdir, 'overcloud-vip-holder', `${connNames.vipTunnel(v.name)}.conf`);
+    whack(lab, h.pluto!, ['--delete', '--name', end]);
+    const added = lab.exec(h.ns, '/usr/libexec/ipsec/addconn', ['--ctlsocket', h.pluto!.ctl, '--config', holderFile, end], { allowFail: true });
+    expect(added.status, added.stderr).toBe(0);
+    await waitFor(`${end} without an IKE SA`, () => ikeOf().length === 0, 20_000, 200);
+    // A pluto and a holder file (and its link) written in the last minute: left to pluto and the agent.
+    expect(tidy().stdout).not.toContain(`initiated ${end}`);
+    const link = join(h.pluto!.agentRun, `${connNames.vipTunnel(v.name)}.conf`);
+    for (const [p, flag] of [[h.pluto!.ctl, ''], [link, '-h'], [holderFile, '']]) {
+      sh('touch', [...(flag ? [flag] : []), '-d', '-2 minutes', p]);
+    }
+    const out = tidy();
+    expect(out.status, out.stderr).toBe(0);
+    expect(out.stdout).toContain(`initiated ${end} (this node initiates it; it had no IKE SA)`);
+    await waitFor(`${end} authenticated again`, () => ikeOf().some((x) => x.established), 30_000, 200);
+  }, 90_000);
 
   it('no pluto crashed', () => {
     for (const n of nodes.values()) expect(alive(n.pluto!.pid), n.name).toBe(true);
