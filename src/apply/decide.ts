@@ -88,6 +88,13 @@ export function decideApply(d: Desired, obs: Observation, o: ApplyChoices): Deci
   if (foreign.length && !o.upgrade) {
     throw new InputError(`${foreign.join(', ')} exist(s) and was not written by tripleo-ipsec; rerun with --upgrade to replace`);
   }
+  // Nor leave another installation's overcloud-*.conf or .secrets (the Ansible role's) for pluto to load
+  // beside ours (ipsec.conf includes those two globs): their conns join the same address pairs under other
+  // names and ids. A backup (.orig, .rpmsave) is not loaded: left alone unless upgrading.
+  const loaded = obs.strangers.filter((p) => /\.(conf|secrets)$/.test(p));
+  if (loaded.length && !o.upgrade) {
+    throw new InputError(`${loaded.join(', ')} exist(s), was not written by tripleo-ipsec and would be loaded beside its conns (an earlier installation's, such as the Ansible role's); rerun with --upgrade (IpsecUpgradeFromRole) to remove, or move away`);
+  }
   const leftovers = o.upgrade ? obs.strangers : [];
 
   const changes: Change[] = [];

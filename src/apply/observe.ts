@@ -46,7 +46,8 @@ export async function observeNode(env: NodeEnv, desired: Desired | undefined, o:
     .list(nodePaths.ipsecD)
     .filter((n) => n.startsWith(FILE_PREFIX))
     .map((n) => `${nodePaths.ipsecD}/${n}`)
-    .filter((p) => !planned.has(p) && !(p in (manifest?.files ?? {})));
+    .filter((p) => !planned.has(p) && !(p in (manifest?.files ?? {})))
+    .sort();
   const firewall = new Map<Family, { chains: boolean; jumps: boolean }>();
   for (const f of o.firewallFamilies) firewall.set(f, { chains: (await env.firewall.chainRules(f)) !== undefined, jumps: await env.firewall.jumpPresent(f) });
   return {

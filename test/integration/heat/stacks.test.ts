@@ -31,7 +31,7 @@ describe('two stacks from one undercloud: one state directory per stack, named f
   afterAll(() => s.cleanup());
 
   /** `openstack overcloud deploy --stack STACK [--output-dir X]`, the undercloud's part: its playbooks written, then run. */
-  async function deploy(home: string, stack: Stack, outputDir?: string, params: Record<string, string> = {}) {
+  async function deploy(home: string, stack: Stack, outputDir?: string, params: Record<string, string> = {}, expectFailure = false) {
     const playbooks = writeConfigDownload(join(home, 'overcloud-deploy', stack), stack, params, { outputDir });
     const r = await shAsync(
       'env',
@@ -53,7 +53,8 @@ describe('two stacks from one undercloud: one state directory per stack, named f
       ],
       { timeoutMs: 300_000 },
     );
-    expect(r.status, `${stack}: ${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
+    if (expectFailure) expect(r.status, `${stack}: ${r.stdout.slice(-3000)}`).not.toBe(0);
+    else expect(r.status, `${stack}: ${r.stdout.slice(-3000)}\n${r.stderr}`).toBe(0);
     return r.stdout;
   }
   /** The generate task's result in a run's output. */
@@ -111,5 +112,24 @@ describe('two stacks from one undercloud: one state directory per stack, named f
     // Moved, then generated from the same PSK and inventory: nothing of it changed.
     expect(generated(oc)).toBe('ok');
     expect(record(mine).files).toEqual(oldFiles);
+  }, 300_000);
+
+  it("a shared state from before the output recorded its stack: the deploy stops, naming it and both ways out, and takes or makes nothing (no silent new PSK)", async () => {
+    const home = join(s.dir, 'unrecorded');
+    const x = join(home, 'config-download');
+    const shared = join(home, 'tripleo-ipsec');
+    expect(generated(await deploy(home, 'overcloud', x, { IpsecStateDir: shared }))).toBe('changed');
+    // What an output of an earlier version holds: no stack.
+    const rec = join(shared, 'out', 'tripleo-ipsec-output.json');
+    const older = JSON.parse(readFileSync(rec, 'utf8')) as Record<string, unknown>;
+    delete older.stack;
+    writeFileSync(rec, JSON.stringify(older, null, 1) + '\n');
+    const oldPsk = psk(shared);
+    const out = await deploy(home, 'overcloud', x, {}, true);
+    expect(out).toMatch(/TASK \[A state in the directory stacks used to share that records no stack is not taken or left silently\][^\n]*\nfatal: \[undercloud\]/);
+    expect(out).toContain(`${shared} holds the state (PSK, CA, trees) of an earlier tripleo-ipsec deploy that does not record its stack`);
+    expect(out).toContain(`mv ${shared} ${join(x, 'tripleo-ipsec-overcloud')}`);
+    expect(existsSync(join(x, 'tripleo-ipsec-overcloud'))).toBe(false);
+    expect(psk(shared)).toBe(oldPsk);
   }, 300_000);
 });

@@ -96,6 +96,20 @@ describe('decideApply', () => {
     expect(d.changes).toContainEqual({ do: 'remove', path: 'etc/ipsec.d/overcloud-internal_api-node-to-node-tunnels.conf' });
   });
 
+  it("refuses to leave an earlier installation's overcloud- files (the Ansible role's names) for pluto to load beside ours, unless upgrading, which removes them", () => {
+    const role = ['etc/ipsec.d/overcloud-internal_api-node-to-node-private-or-clear-tunnels.conf', 'etc/ipsec.d/overcloud-internal_api-vip-tunnels.secrets'];
+    const o = bare({ strangers: role });
+    expect(() => decideApply(desired, o, choices)).toThrow(
+      'etc/ipsec.d/overcloud-internal_api-node-to-node-private-or-clear-tunnels.conf, etc/ipsec.d/overcloud-internal_api-vip-tunnels.secrets exist(s), was not written by tripleo-ipsec and would be loaded beside its conns',
+    );
+    const d = decideApply(desired, o, { ...choices, upgrade: true });
+    for (const p of role) expect(d.changes).toContainEqual({ do: 'remove', path: p });
+    // A backup pluto does not load (ipsec.conf includes *.conf and *.secrets): left alone, removed only when upgrading.
+    const backup = 'etc/ipsec.d/overcloud-internal_api.conf.rpmsave';
+    expect(decideApply(desired, bare({ strangers: [backup] }), choices).changes).not.toContainEqual({ do: 'remove', path: backup });
+    expect(decideApply(desired, bare({ strangers: [backup] }), { ...choices, upgrade: true }).changes).toContainEqual({ do: 'remove', path: backup });
+  });
+
   it('an image being built (--root): files only, no pluto, no firewall, no cluster; nothing recorded as installed there', () => {
     const d = decideApply(desired, bare({ pluto: undefined }), { ...choices, live: false });
     expect(kinds(d.changes)).toEqual(['write', 'make-run-dir', 'edit']);
