@@ -104,14 +104,14 @@ export async function tidy(o: { ctlsocket: string; ipsecdir: string; rundir: str
   // With no state at all nothing can be duplicated by initiating it; pluto then retries until the peer answers.
   const plutoUpMs = Date.now() - lstatSync(o.ctlsocket).mtimeMs;
   const idle = plutoUpMs > JUST_WRITTEN_MS ? [...initiated].filter(([c, written]) => !byConn.has(c) && Date.now() - written > JUST_WRITTEN_MS).map(([c]) => c).sort() : [];
+  const done: string[] = o.dryRun ? idle : [];
   const notInitiated: { conn: string; why: string }[] = [];
-  if (!o.dryRun) {
-    for (const c of idle) {
-      const r = await runCommandOrTimeout({ what: `initiating ${c}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--initiate', '--asynchronous', '--name', c], timeoutMs: WHACK_MS });
-      if (r.timedOut || r.exitCode !== 0) notInitiated.push({ conn: c, why: r.timedOut ? `whack gave no answer in ${WHACK_MS / 1000} s` : (r.stdout + r.stderr).trim().split('\n').pop() ?? `exit ${r.exitCode}` });
-    }
+  for (const c of o.dryRun ? [] : idle) {
+    const r = await runCommandOrTimeout({ what: `initiating ${c}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--initiate', '--asynchronous', '--name', c], timeoutMs: WHACK_MS });
+    if (r.timedOut) notInitiated.push({ conn: c, why: `whack gave no answer in ${WHACK_MS / 1000} s` });
+    else if (r.exitCode !== 0) notInitiated.push({ conn: c, why: (r.stdout + r.stderr).trim().split('\n').pop() || `exit ${r.exitCode}` });
+    else done.push(c);
   }
-  const done = idle.filter((c) => !notInitiated.some((x) => x.conn === c));
   const settled = (s: SupersededIkeSa) => !initiated.has(s.conn) || (s.newerAgeS !== undefined && s.newerAgeS >= INITIATOR_SETTLE_S);
   const stale = ours.flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced && settled(s))).sort((a, b) => a.serial - b.serial);
   // A stale IKE SA's Child SAs go with it; the others beside their conn's newest are deleted on their own.

@@ -61,6 +61,14 @@ describe('two stacks from one undercloud: one state directory per stack, named f
   const generated = (out: string) => /TASK \[Generate every host's tree[^\n]*\n(ok|changed): \[undercloud\]/.exec(out)?.[1];
   const psk = (state: string) => readFileSync(join(state, 'out', 'ipsec-psk.yaml'), 'utf8');
   const record = (state: string) => JSON.parse(readFileSync(join(state, 'out', 'tripleo-ipsec-output.json'), 'utf8')) as { stack?: string; files: string[] };
+  /** What the earlier template's default left in X/../tripleo-ipsec: overcloud's deploy with that directory as its state. */
+  async function sharedStateFromBefore(name: string) {
+    const home = join(s.dir, name);
+    const x = join(home, 'config-download');
+    const shared = join(home, 'tripleo-ipsec');
+    expect(generated(await deploy(home, 'overcloud', x, { IpsecStateDir: shared }))).toBe('changed');
+    return { home, x, shared };
+  }
   const trees = (state: string) => readdirSync(join(state, 'out'), { withFileTypes: true }).filter((e) => e.isDirectory() && e.name !== 'cluster').map((e) => e.name).sort();
 
   it('the default layout (~/overcloud-deploy/<stack>/config-download/<stack>): each stack in its own working directory, tripleo-ipsec there, as before', async () => {
@@ -90,11 +98,7 @@ describe('two stacks from one undercloud: one state directory per stack, named f
   }, 300_000);
 
   it('a state the stacks shared before (X/../tripleo-ipsec, generated for overcloud): cell1 leaves it and makes its own; overcloud moves it to its own directory and keeps its PSK (no re-key)', async () => {
-    const home = join(s.dir, 'migrate');
-    const x = join(home, 'config-download');
-    const shared = join(home, 'tripleo-ipsec');
-    // What the earlier template's default left there: overcloud's deploy with that directory as its state.
-    expect(generated(await deploy(home, 'overcloud', x, { IpsecStateDir: shared }))).toBe('changed');
+    const { home, x, shared } = await sharedStateFromBefore('migrate');
     const oldPsk = psk(shared);
     const oldFiles = record(shared).files;
 
@@ -115,10 +119,7 @@ describe('two stacks from one undercloud: one state directory per stack, named f
   }, 300_000);
 
   it("a shared state from before the output recorded its stack: the deploy stops, naming it and both ways out, and takes or makes nothing (no silent new PSK)", async () => {
-    const home = join(s.dir, 'unrecorded');
-    const x = join(home, 'config-download');
-    const shared = join(home, 'tripleo-ipsec');
-    expect(generated(await deploy(home, 'overcloud', x, { IpsecStateDir: shared }))).toBe('changed');
+    const { home, x, shared } = await sharedStateFromBefore('unrecorded');
     // What an output of an earlier version holds: no stack.
     const rec = join(shared, 'out', 'tripleo-ipsec-output.json');
     const older = JSON.parse(readFileSync(rec, 'utf8')) as Record<string, unknown>;
