@@ -2,7 +2,7 @@
 // the typed list of changes to make, the journal to record before the first
 // of them, and the manifest to record after the last. No I/O: every decision
 // apply makes is testable without a node.
-import { createHash } from 'node:crypto';
+import { sha256 } from '../text/sha256.js';
 import { InputError } from '../model/errors.js';
 import { certNames, fileNames, isOurConn, nodePaths, RUN_DIR } from '../model/names.js';
 import type { OutputFile } from '../model/types.js';
@@ -60,7 +60,6 @@ export interface ApplyChoices {
   bootstrapNode?: string;
 }
 
-const sha = (b: string | Buffer) => createHash('sha256').update(b).digest('hex');
 const bytesOf = (f: OutputFile) => f.bytes ?? Buffer.from(f.content, 'utf8');
 
 /** Include lines name paths as the booted system sees them, whatever root apply writes under. */
@@ -112,7 +111,7 @@ export function decideApply(d: Desired, obs: Observation, o: ApplyChoices): Deci
 
   // Certificates: imported into pluto's NSS database when this bundle was not (its digest is recorded once it is).
   const p12 = all.find((f) => f.path === `${nodePaths.stateDir}/${certNames.p12(o.host)}`);
-  const p12Sha = p12 ? sha(bytesOf(p12)) : undefined;
+  const p12Sha = p12 ? sha256(bytesOf(p12)) : undefined;
   // Manifests before the record of imports: imported when the file was written.
   const imported = manifest?.imported ?? (p12 && manifest?.files[p12.path] && !changedFiles.has(p12.path) ? p12Sha : undefined);
   // Into the image's own NSS database when building one (apply --root): nssdir defaults under the root.
@@ -177,7 +176,7 @@ export function decideApply(d: Desired, obs: Observation, o: ApplyChoices): Deci
   // The manifest: every wanted file now holds what we want; the other step's files are ours where they still match.
   const files: Record<string, string> = {};
   const inWanted = new Set(wanted.map((f) => f.path));
-  for (const f of all) if (inWanted.has(f.path) || same(f)) files[f.path] = sha(bytesOf(f));
+  for (const f of all) if (inWanted.has(f.path) || same(f)) files[f.path] = sha256(bytesOf(f));
   const base = {
     host: o.host,
     createdConf: manifest?.createdConf ?? conf === undefined,

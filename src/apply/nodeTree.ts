@@ -8,7 +8,8 @@ import { readInputBytes } from '../inputs/read.js';
 import { rememberSecretsFileKeys } from '../secrets/redaction.js';
 import { nodePaths } from '../model/names.js';
 import type { OutputFile } from '../model/types.js';
-import { parseNodePlan, sha256, type NodePlan } from '../plan/nodePlan.js';
+import { parseNodePlan, type NodePlan } from '../plan/nodePlan.js';
+import { sha256 } from '../text/sha256.js';
 
 export interface NodeTree {
   nodePlan: NodePlan;

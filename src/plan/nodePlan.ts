@@ -9,10 +9,10 @@
 // external deploy step generates every host's tree on the undercloud (the
 // only place the master PSK and the CA key live) and ships each node its own
 // tree, which `apply --tree` installs without the inventory.
-import { createHash } from 'node:crypto';
 import { InputError } from '../model/errors.js';
 import { CONN_NAME, HOST_NAME, nodePaths } from '../model/names.js';
 import type { PacemakerPlan } from './pacemaker.js';
+import { sha256 } from '../text/sha256.js';
 import type { Conn, ConnAuto, ConnKind, DeployStep, HostPlan, PskSecret } from './tunnels.js';
 
 const NODE_PLAN_FORMAT = 'tripleo-ipsec node plan';
@@ -65,7 +65,7 @@ export interface NodePlan {
  * alias never makes apply replace a running tunnel).
  */
 export function connDigest(c: Conn): string {
-  return createHash('sha256').update(JSON.stringify([c.options.filter(([k]) => k !== 'connalias'), c.auto])).digest('hex').slice(0, 32);
+  return sha256(JSON.stringify([c.options.filter(([k]) => k !== 'connalias'), c.auto])).slice(0, 32);
 }
 
 /** A conn's connalias, if it has one. */
@@ -82,7 +82,7 @@ function connAlias(c: Conn): string | undefined {
  * 0600. One hash a conn: a 1,000-node mesh has 10 million of them.
  */
 export function keyId(psk: string, host: string, conn: string): string {
-  return createHash('sha256').update(`tripleo-ipsec key id\0${host}\0${conn}\0`).update(psk).digest('hex').slice(0, 16);
+  return sha256(`tripleo-ipsec key id\0${host}\0${conn}\0${psk}`).slice(0, 16);
 }
 
 /** A host's PSKs by their pair of ids, either order (a mesh host has thousands: no linear search per conn). */
@@ -104,7 +104,7 @@ function connKey(c: Conn, keys: Map<string, PskSecret>): PskSecret | undefined {
 export interface NodePlanInputs {
   plan: HostPlan;
   /** The host's other files, rendered, with the step each belongs to. */
-  files: { path: string; mode: number; bytes: Buffer; step: DeployStep }[];
+  files: { path: string; mode: number; content: string | Buffer; step: DeployStep }[];
   /** Path of each conn's file, by file of the plan. */
   confPathOf: (f: HostPlan['files'][number]) => string;
   firewall: boolean;
@@ -119,7 +119,7 @@ export function buildNodePlan(i: NodePlanInputs): NodePlan {
     format: NODE_PLAN_FORMAT,
     version: 1,
     host: i.plan.node.name,
-    files: i.files.map((f) => ({ path: f.path, mode: octal(f.mode), step: f.step, sha256: sha256(f.bytes) })),
+    files: i.files.map((f) => ({ path: f.path, mode: octal(f.mode), step: f.step, sha256: sha256(f.content) })),
     conns: i.plan.files.flatMap((f) =>
       f.conns.map((c) => {
         const key = connKey(c, psks);
@@ -164,10 +164,6 @@ export function serializeNodePlan(p: NodePlan): string {
   }
   const { conns: _flat, ...rest } = p;
   return JSON.stringify({ ...rest, connFiles: groups }) + '\n';
-}
-
-export function sha256(b: Buffer | string): string {
-  return createHash('sha256').update(b).digest('hex');
 }
 
 function octal(mode: number): string {

@@ -83,7 +83,7 @@ export function hostTree(plan: HostPlan, opts: HostTreeOptions): HostTree {
   const nodePlan = once(() =>
     buildNodePlan({
       plan,
-      files: files.map((f) => ({ path: f.path, mode: f.mode, step: f.step, bytes: toBytes(f.content()) })),
+      files: files.map((f) => ({ path: f.path, mode: f.mode, step: f.step, content: f.content() })),
       confPathOf,
       firewall: opts.firewall,
       ...(opts.pacemaker ? { pacemaker: opts.pacemaker } : {}),
@@ -93,10 +93,6 @@ export function hostTree(plan: HostPlan, opts: HostTreeOptions): HostTree {
   );
   // 0600: it lists every file's digest, a secrets file's too (an offline check of a guessed PSK).
   return { files: [...files, { path: nodePaths.nodePlan, mode: 0o600, content: () => serializeNodePlan(nodePlan()) }], nodePlan };
-}
-
-function toBytes(c: string | Buffer): Buffer {
-  return typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
 }
 
 export function materialize(f: PlannedFile): OutputFile {

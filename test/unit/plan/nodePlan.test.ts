@@ -8,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readNodeTree } from '../../../src/apply/nodeTree.js';
 import { nodePaths } from '../../../src/model/names.js';
 import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
-import { parseNodePlan, serializeNodePlan, sha256, type NodePlan } from '../../../src/plan/nodePlan.js';
+import { parseNodePlan, serializeNodePlan, type NodePlan } from '../../../src/plan/nodePlan.js';
+import { sha256 } from '../../../src/text/sha256.js';
 import { generateFrom, small, TEST_PSK } from '../../helpers/inputs.js';
 
 describe('node plan', () => {
