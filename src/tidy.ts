@@ -2,7 +2,8 @@
 // (src/libreswan/supersededSas.ts says which: superseded by the conn's newest
 // IKE SA, once that one carries the conn's newest Child SA; their own old
 // Child SA, which no policy uses any more, goes with them; and Child SAs
-// beside their conn's newest on an IKE SA that stays). One `whack
+// beside their conn's newest on an IKE SA that stays; half-open IKE SAs a
+// crossed negotiation abandoned, beside the one that works). One `whack
 // --showstates`, then one `whack --deletestate` each; pluto sends the peer
 // a Delete, which a restarted peer no longer knows and ignores. Only our
 // conns; on those this node initiates, only once the pair has settled.
@@ -10,7 +11,7 @@
 // holder's end that a failed liveness probe cleared): initiated again.
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { supersededChildSas, supersededIkeSas, type SupersededChildSa, type SupersededIkeSa } from './libreswan/supersededSas.js';
+import { abandonedHalfOpenSas, supersededChildSas, supersededIkeSas, type AbandonedHalfOpenSa, type SupersededChildSa, type SupersededIkeSa } from './libreswan/supersededSas.js';
 import { parseStates, statesByConn } from './libreswan/whackStatus.js';
 import { WHACK } from './libreswan/whack.js';
 import { FILE_PREFIX } from './model/names.js';
@@ -29,6 +30,8 @@ export interface TidyReport {
   deleted: SupersededIkeSa[];
   /** Child SAs beside their conn's newest, on IKE SAs that stay. */
   deletedChildren: SupersededChildSa[];
+  /** Half-open IKE SAs this node answered and no initiator will finish, beside the IKE SA that works. */
+  deletedHalfOpen: AbandonedHalfOpenSa[];
   /** Conns this node initiates that had no IKE SA, not even a negotiating one: initiated again. */
   initiated: string[];
   /** Of those, the ones whack could not initiate (the conn gone meanwhile: a VIP stopped), with its words. */
@@ -97,7 +100,7 @@ async function states(ctlsocket: string) {
 }
 
 export async function tidy(o: { ctlsocket: string; ipsecdir: string; rundir: string; dryRun: boolean }): Promise<TidyReport> {
-  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [], initiated: [], notInitiated: [] };
+  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [], deletedHalfOpen: [], initiated: [], notInitiated: [] };
   const initiated = initiatedConns(o.ipsecdir, o.rundir);
   const byConn = statesByConn(await states(o.ctlsocket));
   const ours = [...byConn].filter(([conn]) => conn.startsWith(FILE_PREFIX));
@@ -118,19 +121,23 @@ export async function tidy(o: { ctlsocket: string; ipsecdir: string; rundir: str
   const going = new Set(stale.map((s) => s.serial));
   // Both ends hold the pair's extra Child SA: the end that answers deletes it (its Delete takes it from both).
   const children = ours.filter(([conn]) => !initiated.has(conn)).flatMap(([conn, list]) => supersededChildSas(conn, list, going)).sort((a, b) => a.serial - b.serial);
-  if (o.dryRun || stale.length + children.length === 0) return { pluto: true, deleted: stale, deletedChildren: children, initiated: done, notInitiated };
+  // Never established, so deleting one sends nothing; either end may hold one.
+  const halfOpen = ours.flatMap(([conn, list]) => abandonedHalfOpenSas(conn, list)).sort((a, b) => a.serial - b.serial);
+  const report = { pluto: true, deleted: stale, deletedChildren: children, deletedHalfOpen: halfOpen, initiated: done, notInitiated };
+  const deleting = [...stale, ...children, ...halfOpen];
+  if (o.dryRun || deleting.length === 0) return report;
   // whack waits for the peer to answer the Delete, which a restarted peer may never do (it no longer
   // knows the SA): pluto then drops the state at its retransmit-timeout (60 s by default). So whack
   // is not waited for; the state list is, that long.
-  for (const s of [...stale, ...children]) await runCommandOrTimeout({ what: `deleting stale SA #${s.serial}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--deletestate', String(s.serial)], timeoutMs: WHACK_MS });
+  for (const s of deleting) await runCommandOrTimeout({ what: `deleting stale SA #${s.serial}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--deletestate', String(s.serial)], timeoutMs: WHACK_MS });
   const deadline = Date.now() + GONE_MS;
   let left: { serial: number; conn: string }[] = [];
   for (;;) {
     const now = new Set((await states(o.ctlsocket)).map((x) => x.serial));
-    left = [...stale, ...children].filter((s) => now.has(s.serial));
+    left = deleting.filter((s) => now.has(s.serial));
     if (left.length === 0 || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   if (left.length) throw new EnvironmentError(`pluto still holds the stale SA(s) ${left.map((s) => `#${s.serial} of ${s.conn}`).join(', ')} ${GONE_MS / 1000} s after whack --deletestate`);
-  return { pluto: true, deleted: stale, deletedChildren: children, initiated: done, notInitiated };
+  return report;
 }

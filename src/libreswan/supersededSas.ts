@@ -1,5 +1,6 @@
 // SAs a peer's restart left behind, that no traffic uses: superseded IKE
-// SAs (with their Child SAs), and Child SAs beside a conn's newest one.
+// SAs (with their Child SAs), Child SAs beside a conn's newest one, and
+// half-open IKE SAs a crossed negotiation abandoned.
 //
 // IKE SAs a peer's restart left behind. When a peer's pluto starts again and
 // authenticates anew, this node's pluto (4.x) marks the new IKE SA of the
@@ -84,4 +85,47 @@ export function supersededChildSas(conn: string, states: readonly StateStatus[],
   const newest = children.find((s) => s.newest);
   if (!newest) return [];
   return children.filter((s) => !s.newest).map((s) => ({ conn, serial: s.serial, newer: newest.serial })).sort((a, b) => a.serial - b.serial);
+}
+
+/**
+ * pluto 4.10 drops a half-open IKE SA it answered (STATE_V2_PARENT_R1) only
+ * 200 s after its IKE_SA_INIT reply (MAXIMUM_RESPONDER_WAIT_DELAY, not a
+ * setting): its age is that less its "DISCARD in".
+ */
+const RESPONDER_WAIT_S = 200;
+
+/**
+ * A half-open IKE SA answered this long ago: its initiator, which
+ * retransmits each exchange for retransmit-timeout (pluto's default 60 s, the
+ * plan sets none for the mesh), has given up on it.
+ */
+export const ABANDONED_AFTER_S = 60;
+
+export interface AbandonedHalfOpenSa {
+  conn: string;
+  serial: number;
+  /** Seconds since pluto answered its IKE_SA_INIT. */
+  ageS: number;
+  /** The conn's IKE SA that carries its newest Child SA: the tunnel works without the half-open one. */
+  carrier: number;
+}
+
+/**
+ * One conn's half-open IKE SAs answered ABANDONED_AFTER_S ago or more, when
+ * an established IKE SA of the conn carries its newest Child SA. Seen in the
+ * data-plane guest after `ipsec restart` of the node that answers all its
+ * pairs: its shutdown's Deletes made the peers initiate again, its own
+ * traffic initiated too once it was back, it dropped its own negotiation
+ * when the peer's won ("state superseded ..., drop this negotiation") and
+ * the peer kept its answer half-open until pluto's 200 s discard: every
+ * node's `half-open(1)` for three minutes and more. Deleting it sends nothing
+ * (it was never established); the peer has forgotten it.
+ */
+export function abandonedHalfOpenSas(conn: string, states: readonly StateStatus[]): AbandonedHalfOpenSa[] {
+  const carrier = states.find((s) => s.kind === 'ike' && s.established && states.some((c) => c.kind === 'child' && c.established && c.newest && c.parent === s.serial));
+  if (!carrier) return [];
+  return states
+    .filter((s) => s.state === 'STATE_V2_PARENT_R1' && s.discardInS !== undefined && RESPONDER_WAIT_S - s.discardInS >= ABANDONED_AFTER_S)
+    .map((s) => ({ conn, serial: s.serial, ageS: RESPONDER_WAIT_S - s.discardInS!, carrier: carrier.serial }))
+    .sort((a, b) => a.serial - b.serial);
 }

@@ -40,6 +40,8 @@ export interface StateStatus {
   parent?: number;
   /** Seconds until pluto replaces it ("REPLACE in Ns"): its lifetime less its age. */
   replaceInS?: number;
+  /** Seconds until pluto drops a half-open one ("DISCARD in Ns"). */
+  discardInS?: number;
 }
 
 export interface PlutoStatus {
@@ -142,12 +144,18 @@ function stateOf(line: string): StateStatus | undefined {
     newest: /; newest;/.test(line),
     ...parentOf(line),
     ...replaceIn(line),
+    ...discardIn(line),
   };
 }
 
 function replaceIn(line: string): { replaceInS?: number } {
   const m = /; REPLACE in (\d+)s;/.exec(line);
   return m ? { replaceInS: Number(m[1]) } : {};
+}
+
+function discardIn(line: string): { discardInS?: number } {
+  const m = /; DISCARD in (\d+)s;/.exec(line);
+  return m ? { discardInS: Number(m[1]) } : {};
 }
 
 /** A Child SA's IKE SA: "IKE SA #N" in pluto 4.10's lines, "isakmp#N" in earlier ones. */

@@ -5,7 +5,7 @@
 // eye on every node: its two SA lines, all authenticated, none half-open.
 import type { PlutoStatus, SaCounts } from '../libreswan/whackStatus.js';
 import { isOurConn } from '../model/names.js';
-import { supersededIkeSas } from '../libreswan/supersededSas.js';
+import { abandonedHalfOpenSas, supersededIkeSas } from '../libreswan/supersededSas.js';
 import type { Conn, HostPlan } from '../plan/tunnels.js';
 import { ikeUp, NO_SAS, sasByConn } from './judge.js';
 
@@ -18,7 +18,7 @@ export interface ExpectedTunnel {
   vip?: string;
 }
 
-export type TunnelFault = 'missing' | 'half-open' | 'stale IKE SA' | 'duplicate IKE SA' | 'no Child SA' | 'duplicate Child SA';
+export type TunnelFault = 'missing' | 'half-open' | 'stale IKE SA' | 'abandoned half-open IKE SA' | 'duplicate IKE SA' | 'no Child SA' | 'duplicate Child SA';
 
 export interface TunnelProblem {
   node: string;
@@ -32,6 +32,8 @@ export interface TunnelProblem {
   counts: { ike: number; negotiating: number; child: number };
   /** A stale IKE SA: its serial, and the newer one that superseded it. */
   stale?: { serial: number; newer: number; withChild: boolean }[];
+  /** Half-open IKE SAs no initiator will finish, beside the one that carries the tunnel: serial and age. */
+  abandoned?: { serial: number; ageS: number }[];
 }
 
 export interface NodeCheck {
@@ -95,6 +97,9 @@ export function checkNode(node: string, expected: ExpectedTunnel[], status: Plut
         problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: 'stale IKE SA', counts, stale: stale.map((s) => ({ serial: s.serial, newer: s.newer, withChild: s.hasChild })) });
       } else fault('duplicate IKE SA');
     }
+    // A crossed negotiation's answer, left half-open: counted in the guide's half-open(N) until pluto's 200 s discard.
+    const abandoned = abandonedHalfOpenSas(t.conn, states);
+    if (abandoned.length) problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: 'abandoned half-open IKE SA', counts, abandoned: abandoned.map((x) => ({ serial: x.serial, ageS: x.ageS })) });
     if (counts.child === 0) fault('no Child SA');
     else {
       withChildSa++;
@@ -121,6 +126,7 @@ export function describeProblem(p: TunnelProblem): string {
     missing: 'no tunnel (no IKE SA, none negotiating)',
     'half-open': `IKE SA still negotiating (${p.counts.negotiating} half-open), none established`,
     'stale IKE SA': `a stale IKE SA ${(p.stale ?? []).map((x) => `#${x.serial}${x.withChild ? ' (with its Child SA)' : ''}`).join(', ')} beside the current #${p.stale?.[0]?.newer} (left by the peer's restart; no traffic uses it): cleared within a minute by tripleo-ipsec-tidy.timer (\`tripleo-ipsec tidy\`), or by \`ipsec whack --deletestate ${(p.stale ?? []).map((x) => x.serial).join(' ')}\` on this node`,
+    'abandoned half-open IKE SA': `a half-open IKE SA ${(p.abandoned ?? []).map((x) => `#${x.serial} (answered ${x.ageS} s ago)`).join(', ')} that no initiator will finish (a crossed negotiation's; the tunnel works without it): cleared within a minute by tripleo-ipsec-tidy.timer (\`tripleo-ipsec tidy\`), or by \`ipsec whack --deletestate ${(p.abandoned ?? []).map((x) => x.serial).join(' ')}\` on this node; pluto drops it 200 s after it answered`,
     'duplicate IKE SA': `${p.counts.ike} IKE SAs for one tunnel`,
     'no Child SA': 'IKE SA up but no Child SA: no traffic is encrypted through it',
     'duplicate Child SA': `${p.counts.child} Child SAs for one tunnel: those beside the newest are cleared within a minute by tripleo-ipsec-tidy.timer (\`tripleo-ipsec tidy\`)`,

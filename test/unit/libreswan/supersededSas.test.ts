@@ -2,7 +2,7 @@
 // lines of `whack --showstates` as pluto 4.10 prints them (with and without
 // the 000 prefix of --status).
 import { describe, expect, it } from 'vitest';
-import { supersededChildSas, supersededIkeSas } from '../../../src/libreswan/supersededSas.js';
+import { abandonedHalfOpenSas, supersededChildSas, supersededIkeSas } from '../../../src/libreswan/supersededSas.js';
 import { parseStates, statesByConn, type StateStatus } from '../../../src/libreswan/whackStatus.js';
 
 const C = 'overcloud-internal_api-to-overcloud-controller-0';
@@ -101,5 +101,30 @@ describe('supersededIkeSas: a childless newest beside the one that carries the t
     const { join } = await import('node:path');
     const states = parseStates(readFileSync(join(__dirname, '..', '..', 'fixtures', 'libreswan', 'showstates-childless-newest.txt'), 'utf8'));
     expect(superseded(states)).toEqual([{ conn: 'overcloud-storage_mgmt-to-overcloud-controller-0', serial: 64, newer: 55, hasChild: false, replaced: true, newerAgeS: 176 }]);
+  });
+});
+
+describe('abandonedHalfOpenSas', () => {
+  const halfOpen = (n: number, discardIn: number) => `#${n}: "${C}":500 STATE_V2_PARENT_R1 (sent IKE_SA_INIT reply); DISCARD in ${discardIn}s; idle;`;
+  const abandoned = (lines: string[]) => [...statesByConn(parseStates(lines.join('\n')))].flatMap(([conn, list]) => abandonedHalfOpenSas(conn, list));
+
+  it('an answer half-open for a minute or more beside the IKE SA that carries the newest Child SA: abandoned', () => {
+    expect(abandoned([ike(7, ' newest;'), child(8, 7, ' newest;'), halfOpen(9, 140)])).toEqual([{ conn: C, serial: 9, ageS: 60, carrier: 7 }]);
+  });
+
+  it('younger than a minute (its initiator may still send IKE_AUTH), or with nothing carrying the tunnel (it may be the one that will): left', () => {
+    expect(abandoned([ike(7, ' newest;'), child(8, 7, ' newest;'), halfOpen(9, 141)])).toEqual([]);
+    expect(abandoned([halfOpen(9, 10)])).toEqual([]);
+    expect(abandoned([ike(7, ' newest;'), halfOpen(9, 10)])).toEqual([]);
+    // The Child SA not the newest (its replacement negotiating): nothing is sure to carry the tunnel.
+    expect(abandoned([ike(7, ' newest;'), child(8, 7), halfOpen(9, 10)])).toEqual([]);
+  });
+
+  it('on what pluto 4.10 printed: a holder end with its answer to a crossed initiation left half-open (DISCARD in 10s)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const states = parseStates(readFileSync(join(__dirname, '..', '..', 'fixtures', 'libreswan', 'showstates-childless-newest.txt'), 'utf8'));
+    expect(states.find((s) => s.serial === 50)).toMatchObject({ kind: 'ike', established: false, discardInS: 10 });
+    expect([...statesByConn(states)].flatMap(([conn, list]) => abandonedHalfOpenSas(conn, list))).toEqual([{ conn: 'overcloud-redis-vip-tunnel-to-overcloud-controller-0', serial: 50, ageS: 190, carrier: 45 }]);
   });
 });

@@ -121,3 +121,26 @@ describe('a stale IKE SA, as a restarted peer leaves it', () => {
   });
 });
 
+
+describe("a crossed negotiation's answer, left half-open", () => {
+  it('is named as abandoned once its initiator has given up, with the serial to delete and what clears it', () => {
+    const { expected, planned, allUp } = onNode(CMP);
+    const conn = 'overcloud-internal_api-to-overcloud-controller-0';
+    const s = status(allUp);
+    const states = s.states.filter((x) => x.conn !== conn);
+    states.push(
+      { serial: 95, conn, state: 'STATE_V2_ESTABLISHED_IKE_SA', kind: 'ike', established: true, newest: true },
+      { serial: 96, conn, state: 'STATE_V2_ESTABLISHED_CHILD_SA', kind: 'child', established: true, newest: true, parent: 95 },
+      { serial: 97, conn, state: 'STATE_V2_PARENT_R1', kind: 'ike', established: false, discardInS: 17 },
+    );
+    const guideLines = { ...s, states, ikeSas: { ...s.ikeSas, total: s.ikeSas.total + 1, halfOpen: 1 } };
+    const c = checkNode(CMP, expected, guideLines, planned);
+    expect(c.problems.map((p) => [p.conn, p.fault, p.abandoned])).toEqual([[conn, 'abandoned half-open IKE SA', [{ serial: 97, ageS: 183 }]]]);
+    expect(describeProblem(c.problems[0])).toContain('a half-open IKE SA #97 (answered 183 s ago) that no initiator will finish');
+    expect(describeProblem(c.problems[0])).toContain('`ipsec whack --deletestate 97` on this node');
+    expect(c.guideOk).toBe(false);
+    // Answered less than a minute ago: its initiator may still finish it; the guide's half-open(1) is all that shows it.
+    const young = states.map((x) => (x.serial === 97 ? { ...x, discardInS: 150 } : x));
+    expect(checkNode(CMP, expected, { ...guideLines, states: young }, planned).problems).toEqual([]);
+  });
+});
