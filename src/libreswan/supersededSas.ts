@@ -118,8 +118,10 @@ export interface AbandonedHalfOpenSa {
  * traffic initiated too once it was back, it dropped its own negotiation
  * when the peer's won ("state superseded ..., drop this negotiation") and
  * the peer kept its answer half-open until pluto's 200 s discard: every
- * node's `half-open(1)` for three minutes and more. Deleting it sends nothing
- * (it was never established); the peer has forgotten it.
+ * node's `half-open(1)` for three minutes and more. It carries nothing, and
+ * nothing removes it sooner: pluto 4.10's `whack --deletestate` refuses a
+ * half-open IKE SA ("dropping transition delete IKE SA; IKE SA is not in
+ * state ESTABLISHED_IKE_SA", guest logs). `status` names it.
  */
 export function abandonedHalfOpenSas(conn: string, states: readonly StateStatus[]): AbandonedHalfOpenSa[] {
   const carrier = states.find((s) => s.kind === 'ike' && s.established && states.some((c) => c.kind === 'child' && c.established && c.newest && c.parent === s.serial));

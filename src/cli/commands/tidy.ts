@@ -9,7 +9,7 @@ import type { Command } from './command.js';
 
 export const tidyCommand: Command = {
   command: 'tidy',
-  describe: "Delete the SAs a peer's restart left on this node (IKE SAs superseded by the conn's newest, which carries its newest Child SA; Child SAs beside the conn's newest; half-open IKE SAs answered over a minute ago beside the one that carries the tunnel), and initiate again the conns this node initiates that have no IKE SA",
+  describe: "Delete the SAs a peer's restart left on this node (IKE SAs superseded by the conn's newest, which carries its newest Child SA; Child SAs beside the conn's newest), and initiate again the conns this node initiates that have no IKE SA",
   builder: (y: Argv) =>
     y
       .option('ctlsocket', { type: 'string', default: DEFAULT_CTLSOCKET, describe: "pluto's control socket" })
@@ -21,10 +21,9 @@ export const tidyCommand: Command = {
     if (!r.pluto) say('pluto is not running: nothing to tidy\n');
     for (const s of r.deleted) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale IKE SA #${s.serial} of ${s.conn} (superseded by #${s.newer})\n`);
     for (const s of r.deletedChildren) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale Child SA #${s.serial} of ${s.conn} (beside the newest, #${s.newer})\n`);
-    for (const s of r.deletedHalfOpen) say(`${a['dry-run'] ? 'would delete' : 'deleted'} abandoned half-open IKE SA #${s.serial} of ${s.conn} (answered ${s.ageS} s ago; #${s.carrier} carries the tunnel)\n`);
     for (const c of r.initiated) say(`${a['dry-run'] ? 'would initiate' : 'initiated'} ${c} (this node initiates it; it had no IKE SA)\n`);
     for (const x of r.notInitiated) say(`could not initiate ${printableLine(x.conn)}: ${printableLine(x.why)}\n`);
-    if (r.pluto && r.deleted.length + r.deletedChildren.length + r.deletedHalfOpen.length === 0) say('no stale SA\n');
+    if (r.pluto && r.deleted.length + r.deletedChildren.length === 0) say('no stale SA\n');
     return 0;
   },
 };

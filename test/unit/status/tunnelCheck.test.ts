@@ -137,7 +137,7 @@ describe("a crossed negotiation's answer, left half-open", () => {
     const c = checkNode(CMP, expected, guideLines, planned);
     expect(c.problems.map((p) => [p.conn, p.fault, p.abandoned])).toEqual([[conn, 'abandoned half-open IKE SA', [{ serial: 97, ageS: 183 }]]]);
     expect(describeProblem(c.problems[0])).toContain('a half-open IKE SA #97 (answered 183 s ago) that no initiator will finish');
-    expect(describeProblem(c.problems[0])).toContain('`ipsec whack --deletestate 97` on this node');
+    expect(describeProblem(c.problems[0])).toContain('pluto drops it 200 s after it answered');
     expect(c.guideOk).toBe(false);
     // Answered less than a minute ago: its initiator may still finish it; the guide's half-open(1) is all that shows it.
     const young = states.map((x) => (x.serial === 97 ? { ...x, discardInS: 150 } : x));
