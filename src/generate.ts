@@ -14,9 +14,11 @@ import { buildOvercloud } from './model/overcloud.js';
 import type { Overcloud, OvercloudNode, OutputFile } from './model/types.js';
 import type { NodePlan } from './plan/nodePlan.js';
 import { planPacemaker, type PacemakerPlan } from './plan/pacemaker.js';
-import { summarizeHost, summaryJson, type HostSummary } from './plan/summary.js';
+import { summaryJson, type HostSummary } from './plan/summary.js';
 import { planHost, type HostPlan } from './plan/tunnels.js';
-import { hostTree, materialize, type HostTreeOptions } from './render/hostTree.js';
+import { materialize } from './render/hostTree.js';
+import { hostSummary, renderHost, treeOf, type RenderJob } from './render/renderJob.js';
+import { renderInWorkers } from './render/renderWorkers.js';
 import { renderPcsScript } from './render/pcsScript.js';
 import { pskFile } from './secrets/psk.js';
 
@@ -43,6 +45,11 @@ export interface GenerateResult {
    * bounded by one host's files (a 1,000-node mesh is gigabytes in all).
    */
   eachFile(): Generator<OutputFile>;
+  /**
+   * The same files in the same order, the hosts' rendered by `threads`
+   * worker threads running `script` (the bundled CLI, which serves them).
+   */
+  eachFileInWorkers(script: string, threads: number): AsyncGenerator<OutputFile>;
   /** All files, sorted by path (materialized: for tests and small overclouds). */
   readonly files: OutputFile[];
   /** Files of ours in the output directory that a run keeps even when it does not write them (the PSK, the CA). */
@@ -78,14 +85,14 @@ export function generate(opts: GenerateOptions): GenerateResult {
 
   // 3. Plan.
   const pacemaker = planPacemaker(overcloud, opts.vipResources);
-  const clusterHosts = overcloud.nodes.filter((n) => n.pacemaker).map((n) => n.name).sort();
-  const treeOptions = (node: OvercloudNode): HostTreeOptions => ({
+  const job: RenderJob = {
+    overcloud,
     firewall: !overcloud.vars.ipsec_skip_firewall_rules,
-    certificate: keys.certificates.get(node.name),
-    ...(node.pacemaker ? { pacemaker: { hosts: clusterHosts, plan: pacemaker } } : {}),
+    certificates: Object.fromEntries(keys.certificates),
+    cluster: { hosts: overcloud.nodes.filter((n) => n.pacemaker).map((n) => n.name).sort(), plan: pacemaker },
     uninstall: overcloud.vars.ipsec_uninstall_tunnels,
     upgrade: overcloud.vars.ipsec_upgrade_tunnels,
-  });
+  };
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const nodeNamed = (host: string) => {
     const n = byName.get(host);
@@ -93,10 +100,9 @@ export function generate(opts: GenerateOptions): GenerateResult {
     return n;
   };
   const planOf = (host: string) => planHost(overcloud, nodeNamed(host));
-  const hosts = nodes.map((n) => {
-    const plan = planHost(overcloud, n);
-    return summarizeHost(plan, hostTree(plan, treeOptions(n)).files.length);
-  });
+  // Counted from the plans: by the run that renders the files (one plan per host), or on demand.
+  let hosts: HostSummary[] | undefined;
+  const summaries = () => (hosts ??= nodes.map((n) => hostSummary(job, n)));
 
   // 4. Render, lazily.
   const keptFiles: string[] = [];
@@ -116,12 +122,23 @@ export function generate(opts: GenerateOptions): GenerateResult {
   };
   // A kept PSK file or CA stays even when this run's key came from -e or --ca-cert.
   keptFiles.push(outputPaths.pskFile, outputPaths.caCert, outputPaths.caKey);
-  const treeOf = (node: OvercloudNode) => hostTree(planHost(overcloud, node), treeOptions(node));
+  const summaryFile = (s: HostSummary[]): OutputFile => ({ path: outputPaths.summary, mode: 0o644, content: JSON.stringify(summaryJson(overcloud, s), null, 2) + '\n' });
   function* eachFile(): Generator<OutputFile> {
     yield* globalFiles();
     // One host's plan and files at a time.
-    for (const node of nodes) for (const f of treeOf(node).files) yield { ...materialize(f), path: `${node.name}/${f.path}` };
-    yield { path: outputPaths.summary, mode: 0o644, content: JSON.stringify(summaryJson(overcloud, hosts), null, 2) + '\n' };
+    const counted: HostSummary[] = [];
+    for (const node of nodes) {
+      const h = renderHost(job, node);
+      counted.push(h.summary);
+      yield* h.files;
+    }
+    yield summaryFile((hosts ??= counted));
+  }
+  async function* eachFileInWorkers(script: string, threads: number): AsyncGenerator<OutputFile> {
+    yield* globalFiles();
+    const counted: HostSummary[] = [];
+    yield* renderInWorkers(job, nodes.map((n) => n.name), script, threads, (s) => counted.push(s));
+    yield summaryFile((hosts ??= counted));
   }
   return {
     overcloud,
@@ -131,15 +148,18 @@ export function generate(opts: GenerateOptions): GenerateResult {
       return nodes.map((n) => planHost(overcloud, n));
     },
     hostTree(host: string) {
-      const t = treeOf(nodeNamed(host));
+      const t = treeOf(job, nodeNamed(host));
       return { files: t.files.map(materialize), nodePlan: t.nodePlan() };
     },
     eachFile,
+    eachFileInWorkers,
     get files() {
       return [...eachFile()].sort((a, b) => (a.path < b.path ? -1 : 1));
     },
     keptFiles,
-    hosts,
+    get hosts() {
+      return summaries();
+    },
     psk: keys.pskSource,
     algorithmJudge: inputs.algorithmJudge,
     certificatesIssued: keys.issued,

@@ -2,6 +2,7 @@
 import { hideBin } from 'yargs/helpers';
 import { main } from './main.js';
 import { handleError } from './handleError.js';
+import { isRenderWorker, serveRenderRequests } from '../render/renderWorkers.js';
 
 /**
  * Exit once stdout and stderr have taken everything written: process.exit
@@ -14,4 +15,6 @@ function exitAfterOutput(code: number): void {
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
-main(hideBin(process.argv)).then(exitAfterOutput, (e) => exitAfterOutput(handleError(e)));
+// generate starts this same file on worker threads to render hosts' files.
+if (isRenderWorker()) serveRenderRequests();
+else main(hideBin(process.argv)).then(exitAfterOutput, (e) => exitAfterOutput(handleError(e)));

@@ -199,25 +199,44 @@ const FILES_PER_TURN = 200;
 /**
  * Write `files` (consumed one at a time, so a generator keeps memory
  * bounded) as the output in `outDir`, touching only files of ours. The CLI's
- * way: the event loop turns now and then, so Ctrl-C removes the staging and
- * exits at once.
+ * way: the files may come from worker threads (an async iterable), and the
+ * event loop turns now and then, so Ctrl-C removes the staging and exits at
+ * once.
  */
-export async function writeOutputTree(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOptions = {}): Promise<OutputTreeReport> {
-  const run = writing(outDir, files, o);
-  for (let step = run.next(); ; step = run.next()) {
-    if (step.done) return step.value;
-    await new Promise((r) => setImmediate(r));
+export async function writeOutputTree(outDir: string, files: Iterable<OutputFile> | AsyncIterable<OutputFile>, o: OutputTreeOptions = {}): Promise<OutputTreeReport> {
+  const run = writing(outDir, o);
+  const source = Symbol.asyncIterator in files ? files[Symbol.asyncIterator]() : (files as Iterable<OutputFile>)[Symbol.iterator]();
+  try {
+    for (let step = run.next(), n = 0; ; n++) {
+      if (step.done) return step.value;
+      if (n % FILES_PER_TURN === FILES_PER_TURN - 1) await new Promise((r) => setImmediate(r));
+      const next = await source.next();
+      step = run.next(next.done ? undefined : next.value);
+    }
+  } finally {
+    run.return(undefined as never); // the staging is removed however the source ended
+    await source.return?.();
   }
 }
 
 /** writeOutputTree in one go, for callers with nothing else to do meanwhile (tests, benchmarks). */
 export function writeOutputTreeSync(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOptions = {}): OutputTreeReport {
-  const run = writing(outDir, files, o);
-  for (let step = run.next(); ; step = run.next()) if (step.done) return step.value;
+  const run = writing(outDir, o);
+  const source = files[Symbol.iterator]();
+  try {
+    for (let step = run.next(); ; ) {
+      if (step.done) return step.value;
+      const next = source.next();
+      step = run.next(next.done ? undefined : next.value);
+    }
+  } finally {
+    run.return(undefined as never);
+    source.return?.();
+  }
 }
 
-/** The work of a write, pausing (yield) between batches of staged files. */
-function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOptions): Generator<void, OutputTreeReport> {
+/** The work of a write: each `yield` asks its driver for the next file (undefined: there is none). */
+function* writing(outDir: string, o: OutputTreeOptions): Generator<void, OutputTreeReport, OutputFile | undefined> {
   const dir = resolve(outDir);
   const { owned, record } = ownedFiles(dir, o);
   // Two stacks' outputs in one directory would remove each other's trees (and share one PSK).
@@ -245,9 +264,9 @@ function* writing(outDir: string, files: Iterable<OutputFile>, o: OutputTreeOpti
     const staged: string[] = [];
     const foreign: string[] = [];
     let bytes = 0;
-    for (const f of files) {
-      // Rendering and staging are synchronous: a pause now and then lets a signal's handler run.
-      if (wanted.size % FILES_PER_TURN === FILES_PER_TURN - 1) yield;
+    for (;;) {
+      const f = yield;
+      if (f === undefined) break;
       const target = safeJoin(dir, f.path);
       if (wanted.has(f.path)) throw new InputError(`two output files at ${f.path}`);
       wanted.add(f.path);

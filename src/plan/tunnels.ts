@@ -189,6 +189,14 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
   const cert = o.vars.ipsec_auth === 'cert';
   const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[network] !== undefined);
   if (!me || peers.length === 0) return undefined;
+  // One set of the options every conn of the file shares: the renderer and the digest meet the same
+  // pairs again and again (a mesh host has thousands of conns), and remember what they made of each.
+  const shared = cert ? esp(o).filter(([k]) => k !== 'authby') : esp(o);
+  const tail = [...shunts(o), ...DPD];
+  const ends = {
+    initiator: { dpdaction: ['dpdaction', 'restart'] as [string, string], alias: ['connalias', connNames.meshAlias(network, 'start')] as [string, string] },
+    responder: { dpdaction: ['dpdaction', 'clear'] as [string, string], alias: ['connalias', connNames.meshAlias(network, 'route')] as [string, string] },
+  };
   return {
     step: 1,
     confName: fileNames.networkConf(network),
@@ -207,15 +215,15 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
         options: [
           ['left', me],
           ['right', p.addresses[network]],
-          ...(cert ? [...certAuth(node, certNames.subject(p.fqdn)), ...esp(o).filter(([k]) => k !== 'authby')] : esp(o)),
-          ...shunts(o),
-          ...DPD,
+          ...(cert ? certAuth(node, certNames.subject(p.fqdn)) : []),
+          ...shared,
+          ...tail,
           // The initiator restarts a dead tunnel; the responder only clears it and keeps its trap policy,
           // so nothing leaves in clear meanwhile. The responder's probe is needed: at start-up under load
           // it clears what an initiator abandoned (without it the 6-node mesh in the guest never settled).
-          ['dpdaction', initiator ? 'restart' : 'clear'],
+          initiator ? ends.initiator.dpdaction : ends.responder.dpdaction,
           // One whack starts (or routes) all of a network's tunnels when apply has just loaded them all.
-          ['connalias', connNames.meshAlias(network, initiator ? 'start' : 'route')],
+          initiator ? ends.initiator.alias : ends.responder.alias,
         ],
       } satisfies Conn;
     }),

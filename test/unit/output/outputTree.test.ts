@@ -8,10 +8,15 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-// The record of what generate wrote (src/output/outputTree.ts), by name: this test runs the built CLI only.
+// The record of what generate wrote (src/output/outputTree.ts), by the name an operator sees.
 const OWNERSHIP_FILE = 'tripleo-ipsec-output.json';
 import { scratchDir, TEST_PSK, writeInputs } from '../../helpers/inputs.js';
 import { syntheticOvercloud } from '../../helpers/synthetic.js';
+import { generate } from '../../../src/generate.js';
+import { InputError } from '../../../src/model/errors.js';
+import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
+import type { RenderJob } from '../../../src/render/renderJob.js';
+import { renderInWorkers } from '../../../src/render/renderWorkers.js';
 
 const CLI = join(__dirname, '..', '..', '..', 'bin', 'tripleo-ipsec');
 
@@ -186,6 +191,41 @@ describe('generate --out: only files it wrote are replaced or removed', () => {
     expect(record().stack).toBe('overcloud');
   });
 
+});
+
+describe('generate on worker threads', () => {
+  const s = scratchDir();
+  afterAll(() => s.cleanup());
+
+  it("writes the same bytes as one thread: the built CLI (its workers render the hosts) against generate's files in this process", () => {
+    // 60 nodes: above the size from which the CLI renders on workers; with certificates out (they are issued anew each run).
+    const opts = writeInputs(s.dir, syntheticOvercloud({ controllers: 3, computes: 50, ceph: 7 }));
+    const viaWorkers = join(s.dir, 'workers');
+    const r = run(['generate', '-i', opts.inventoryPath, '-n', opts.networkDataPath!, '-e', opts.envPaths[0], '--out', viaWorkers]);
+    expect(r.code, r.stderr).toBe(0);
+    const oneThread = join(s.dir, 'one-thread');
+    writeOutputTreeSync(oneThread, generate({ ...opts, outDir: oneThread }).eachFile());
+    const a = tree(viaWorkers);
+    const b = tree(oneThread);
+    expect(Object.keys(a).length).toBeGreaterThan(60 * 5);
+    expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+    for (const p of Object.keys(a)) if (p !== OWNERSHIP_FILE) expect(a[p], p).toBe(b[p]);
+    expect(JSON.parse(a[OWNERSHIP_FILE]).files).toEqual(JSON.parse(b[OWNERSHIP_FILE]).files);
+  }, 60_000);
+
+  it("a host that cannot be rendered: the worker's InputError reaches the caller as an InputError, and the workers stop", async () => {
+    mkdirSync(join(s.dir, 'bad'));
+    const { overcloud } = generate({ ...writeInputs(join(s.dir, 'bad'), syntheticOvercloud({ controllers: 3, computes: 3 })), outDir: join(s.dir, 'bad', 'out') });
+    // A phase2alg that would end a line in a file pluto reads as root.
+    const job: RenderJob = { overcloud: { ...overcloud, vars: { ...overcloud.vars, ipsec_algorithm: 'aes_gcm128\nleftupdown=/tmp/x' } }, firewall: true, certificates: {}, cluster: { hosts: [], plan: { resources: [], constraints: [] } as unknown as RenderJob['cluster']['plan'] }, uninstall: false, upgrade: false };
+    const files: string[] = [];
+    const err = await (async () => {
+      for await (const f of renderInWorkers(job, overcloud.nodes.map((n) => n.name), join(__dirname, '..', '..', '..', 'dist', 'cli.cjs'), 2)) files.push(f.path);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toMatch(/refusing to render value of phase2alg/);
+    expect(files).toEqual([]);
+  }, 60_000);
 });
 
 describe('generate interrupted', () => {

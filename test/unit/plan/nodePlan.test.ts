@@ -1,14 +1,17 @@
 // The node plan: what the undercloud ships each node beside its files, and
 // what apply --tree trusts. It must list exactly the host's files with their
 // digests and steps, carry no secret, and refuse anything it cannot vouch for.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNodeTree } from '../../../src/apply/nodeTree.js';
 import { nodePaths } from '../../../src/model/names.js';
 import { writeOutputTreeSync } from '../../../src/output/outputTree.js';
-import { parseNodePlan, serializeNodePlan, type NodePlan } from '../../../src/plan/nodePlan.js';
+import { connDigest, parseNodePlan, serializeNodePlan, type NodePlan } from '../../../src/plan/nodePlan.js';
+import type { Conn } from '../../../src/plan/tunnels.js';
 import { sha256 } from '../../../src/text/sha256.js';
 import { generateFrom, small, TEST_PSK } from '../../helpers/inputs.js';
 
@@ -126,5 +129,31 @@ describe('node plan', () => {
       rmSync(secrets);
       expect(() => readNodeTree(tree, host)).toThrow(`${secrets}: listed in var/lib/tripleo-ipsec/node-plan.json but unreadable (ENOENT)`);
     });
+  });
+});
+
+describe('connDigest', () => {
+  // The digests on running nodes were made as SHA-256 of JSON.stringify([options without connalias, auto]):
+  // a different value for the same definition would make the next apply replace every tunnel.
+  const reference = (c: Conn) => createHash('sha256').update(JSON.stringify([c.options.filter(([k]) => k !== 'connalias'), c.auto])).digest('hex').slice(0, 32);
+  // Tokens as the plan has them, and any string (quotes, backslashes, control characters, lone surrogates): JSON escapes those.
+  const token = fc.oneof(fc.stringMatching(/^[A-Za-z0-9@%_.:/,+;=-]{1,12}$/), fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('a"b', 'c\\d', '\n', '\ud800', 'é'));
+  const keyword = fc.oneof(fc.constantFrom('connalias', 'left', 'right', 'ike', 'dpdaction'), fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/));
+
+  it('is the SHA-256 of the JSON the nodes were given, for any options, shared pairs and connalias anywhere', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(keyword, token), { maxLength: 16 }), fc.constantFrom('add', 'start', 'route', 'ondemand'), fc.nat(3), (options, auto, repeat) => {
+        // The same pair objects in several conns, as a mesh file shares them: the memo must not change a value.
+        for (let i = 0; i <= repeat; i++) {
+          const c = { name: 'c', kind: 'node-to-node', step: 1, auto, network: 'n', options: i % 2 ? [...options].reverse() : options } as Conn;
+          expect(connDigest(c)).toBe(reference(c));
+        }
+      }),
+    );
+  });
+
+  it('of every conn of a generated host, the same as the reference', () => {
+    const r = generateFrom(small());
+    for (const p of r.plans) for (const f of p.files) for (const c of f.conns) expect(connDigest(c)).toBe(reference(c));
   });
 });
