@@ -29,6 +29,11 @@ export interface TidyReport {
   deleted: SupersededIkeSa[];
   /** Child SAs beside their conn's newest, on IKE SAs that stay. */
   deletedChildren: SupersededChildSa[];
+  /**
+   * Conns this node initiates whose stale IKE SA has a higher serial than the one that stays: their
+   * IKE SA rekeyed (whack --rekey-ike) instead, the stale one deleted by a later round.
+   */
+  rekeyed: SupersededIkeSa[];
   /** Conns this node initiates that had no IKE SA, not even a negotiating one: initiated again. */
   initiated: string[];
   /** Of those, the ones whack could not initiate (the conn gone meanwhile: a VIP stopped), with its words. */
@@ -91,13 +96,38 @@ export function initiatedConns(ipsecdir: string, rundir: string): Map<string, nu
  */
 const JUST_WRITTEN_MS = 60_000;
 
+/**
+ * Which stale IKE SAs to delete now, and on which conns to rekey the IKE SA
+ * that stays first: those this node initiates whose stale IKE SA has the
+ * higher serial. Seen in the data-plane guest after `ipsec restart` of a
+ * peer (both ends initiated, the peer dropped its own half): the Delete of
+ * such a stale SA, which the peer no longer knows, went unanswered for
+ * pluto's 60 s (pluto 4.10 ends it early only when the conn's newest IKE SA
+ * has the higher serial), then pluto replaced the stale SA with a childless
+ * one, the peer's tidy deleted that, the conn was revived onto the older
+ * IKE SA, and the peer's pluto logged `EXPECTATION FAILED: ... newest_ike_sa
+ * == ... st_serialno (process_v2_child_request_payloads)`. Rekeyed, the IKE
+ * SA that stays gets a serial above the stale one's, and the stale one's
+ * Delete then ends at once, with no replacement.
+ */
+export function deleteOrRekey(stale: readonly SupersededIkeSa[], initiated: ReadonlyMap<string, number>): { stale: SupersededIkeSa[]; rekey: SupersededIkeSa[] } {
+  // Not a childless newest: the rekey would act on it (pluto rekeys the conn's newest IKE SA).
+  const higher = (s: SupersededIkeSa) => initiated.has(s.conn) && s.serial > s.newer && !s.childlessNewest;
+  const rekey = new Map<string, SupersededIkeSa>();
+  for (const s of stale) if (higher(s) && !rekey.has(s.conn)) rekey.set(s.conn, s);
+  return {
+    stale: stale.filter((s) => !rekey.has(s.conn)).sort((a, b) => a.serial - b.serial),
+    rekey: [...rekey.values()].sort((a, b) => a.serial - b.serial),
+  };
+}
+
 async function states(ctlsocket: string) {
   const shown = await runChecked({ what: "reading pluto's states (whack --showstates)", argv: [WHACK, '--ctlsocket', ctlsocket, '--showstates'], timeoutMs: MS });
   return parseStates(shown.stdout);
 }
 
 export async function tidy(o: { ctlsocket: string; ipsecdir: string; rundir: string; dryRun: boolean }): Promise<TidyReport> {
-  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [], initiated: [], notInitiated: [] };
+  if (!existsSync(o.ctlsocket)) return { pluto: false, deleted: [], deletedChildren: [], rekeyed: [], initiated: [], notInitiated: [] };
   const initiated = initiatedConns(o.ipsecdir, o.rundir);
   const byConn = statesByConn(await states(o.ctlsocket));
   const ours = [...byConn].filter(([conn]) => conn.startsWith(FILE_PREFIX));
@@ -113,7 +143,7 @@ export async function tidy(o: { ctlsocket: string; ipsecdir: string; rundir: str
     else done.push(c);
   }
   const settled = (s: SupersededIkeSa) => !initiated.has(s.conn) || (s.newerAgeS !== undefined && s.newerAgeS >= INITIATOR_SETTLE_S);
-  const stale = ours.flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced && settled(s))).sort((a, b) => a.serial - b.serial);
+  const { stale, rekey } = deleteOrRekey(ours.flatMap(([conn, list]) => supersededIkeSas(conn, list).filter((s) => s.replaced && settled(s))), initiated);
   // A stale IKE SA's Child SAs go with it; the others beside their conn's newest are deleted on their own.
   const going = new Set(stale.map((s) => s.serial));
   // Both ends hold the pair's extra Child SA: the end that answers deletes it (its Delete takes it from both).
@@ -121,7 +151,8 @@ export async function tidy(o: { ctlsocket: string; ipsecdir: string; rundir: str
   // Not the half-open IKE SAs a crossed negotiation abandoned (status names them): pluto 4.10's
   // --deletestate refuses one ("IKE SA is not in state ESTABLISHED_IKE_SA"; guest logs), and only
   // its own discard, 200 s after it answered, removes it.
-  const report = { pluto: true, deleted: stale, deletedChildren: children, initiated: done, notInitiated };
+  const report = { pluto: true, deleted: stale, deletedChildren: children, rekeyed: rekey, initiated: done, notInitiated };
+  for (const s of o.dryRun ? [] : rekey) await runCommandOrTimeout({ what: `rekeying the IKE SA of ${s.conn}`, argv: [WHACK, '--ctlsocket', o.ctlsocket, '--rekey-ike', '--asynchronous', '--name', s.conn], timeoutMs: WHACK_MS });
   const deleting = [...stale, ...children];
   if (o.dryRun || deleting.length === 0) return report;
   // whack waits for the peer to answer the Delete, which a restarted peer may never do (it no longer

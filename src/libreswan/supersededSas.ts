@@ -22,6 +22,8 @@ export interface SupersededIkeSa {
   replaced: boolean;
   /** How long the one that stays has been established (seconds), when pluto says. */
   newerAgeS?: number;
+  /** It is the conn's newest IKE SA, with no Child SA, beside the older one that carries the traffic. */
+  childlessNewest?: true;
 }
 
 /** pluto's default ikelifetime (the plan sets none): an IKE SA's age is this less its "REPLACE in". */
@@ -54,7 +56,7 @@ export function supersededIkeSas(conn: string, states: readonly StateStatus[]): 
   const hasChild = (ike: StateStatus) => states.some((c) => c.kind === 'child' && c.parent === ike.serial);
   const carrier = ikes.find((s) => states.some((c) => c.kind === 'child' && c.established && c.newest && c.parent === s.serial));
   const age = (s: StateStatus) => { const a = ikeSaAgeS(s); return a === undefined ? {} : { newerAgeS: a }; };
-  if (carrier && carrier !== newest && !hasChild(newest)) return [{ conn, serial: newest.serial, newer: carrier.serial, hasChild: false, replaced: true, ...age(carrier) }];
+  if (carrier && carrier !== newest && !hasChild(newest)) return [{ conn, serial: newest.serial, newer: carrier.serial, hasChild: false, replaced: true, ...age(carrier), childlessNewest: true }];
   return ikes
     .filter((s) => !s.newest)
     .map((s) => ({ conn, serial: s.serial, newer: newest.serial, hasChild: hasChild(s), replaced: carrier === newest, ...age(newest) }))

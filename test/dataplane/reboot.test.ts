@@ -96,7 +96,7 @@ describe('reboots, crashes and restarts: exactly its tunnels after each, nothing
         expect(r.stderr, name).toBe('');
         expect(r.status, name).toBe(0);
         const lines = r.stdout.split('\n').filter((l) => /^deleted stale (IKE|Child) SA #/.test(l));
-        const initiated = r.stdout.split('\n').filter((l) => /^initiated /.test(l));
+        const initiated = r.stdout.split('\n').filter((l) => /^(initiated|rekeyed) /.test(l));
         if (lines.length + initiated.length) console.log(`tidy on ${name}: ${[...lines, ...initiated].join('; ')}`);
         deleted += lines.length;
       }

@@ -71,7 +71,8 @@ export function startPinger(oc: DataplaneOvercloud, what: string, from: string, 
     stop: async () => {
       const done = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGINT');
-      await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+      // 20 s: under TCG, with a node's pluto just restarted, ping once took over 5 s to print its summary (the full matrix, 2026-12-07).
+      await Promise.race([done, new Promise((r) => setTimeout(r, 20_000))]);
       const transmitted = Number(/(\d+) packets transmitted/.exec(out)?.[1] ?? NaN);
       if (!Number.isFinite(transmitted)) throw new Error(`pinger ${what}: no summary from ping: ${out.slice(-500)}`);
       const replied = new Set([...out.matchAll(/icmp_seq=(\d+) ttl=/g)].map((m) => Number(m[1])));

@@ -21,9 +21,10 @@ export const tidyCommand: Command = {
     if (!r.pluto) say('pluto is not running: nothing to tidy\n');
     for (const s of r.deleted) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale IKE SA #${s.serial} of ${s.conn} (superseded by #${s.newer})\n`);
     for (const s of r.deletedChildren) say(`${a['dry-run'] ? 'would delete' : 'deleted'} stale Child SA #${s.serial} of ${s.conn} (beside the newest, #${s.newer})\n`);
+    for (const s of r.rekeyed) say(`${a['dry-run'] ? 'would rekey' : 'rekeyed'} the IKE SA #${s.newer} of ${s.conn} (its stale #${s.serial} has the higher serial: deleted once the rekeyed one has settled)\n`);
     for (const c of r.initiated) say(`${a['dry-run'] ? 'would initiate' : 'initiated'} ${c} (this node initiates it; it had no IKE SA)\n`);
     for (const x of r.notInitiated) say(`could not initiate ${printableLine(x.conn)}: ${printableLine(x.why)}\n`);
-    if (r.pluto && r.deleted.length + r.deletedChildren.length === 0) say('no stale SA\n');
+    if (r.pluto && r.deleted.length + r.deletedChildren.length + r.rekeyed.length === 0) say('no stale SA\n');
     return 0;
   },
 };

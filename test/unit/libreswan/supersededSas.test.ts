@@ -91,7 +91,7 @@ describe('supersededChildSas', () => {
 
 describe('supersededIkeSas: a childless newest beside the one that carries the traffic', () => {
   it('the newest IKE SA has no Child SA while an older one carries the newest Child SA: the newest is superseded, the carrier stays', () => {
-    expect(superseded(parseStates([ike(3), child(4, 3, ' newest;'), ike(7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 7, newer: 3, hasChild: false, replaced: true, newerAgeS: 24 }]);
+    expect(superseded(parseStates([ike(3), child(4, 3, ' newest;'), ike(7, ' newest;')].join('\n')))).toEqual([{ conn: C, serial: 7, newer: 3, hasChild: false, replaced: true, newerAgeS: 24, childlessNewest: true }]);
     // a newest with a Child SA of its own (still negotiating, or not yet newest) is left alone
     expect(superseded(parseStates([ike(3), child(4, 3, ' newest;'), ike(7, ' newest;'), child(8, 7).replace(' eroute owner;', '')].join('\n')))[0]).toMatchObject({ serial: 3, replaced: false });
   });
@@ -100,7 +100,7 @@ describe('supersededIkeSas: a childless newest beside the one that carries the t
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const states = parseStates(readFileSync(join(__dirname, '..', '..', 'fixtures', 'libreswan', 'showstates-childless-newest.txt'), 'utf8'));
-    expect(superseded(states)).toEqual([{ conn: 'overcloud-storage_mgmt-to-overcloud-controller-0', serial: 64, newer: 55, hasChild: false, replaced: true, newerAgeS: 176 }]);
+    expect(superseded(states)).toEqual([{ conn: 'overcloud-storage_mgmt-to-overcloud-controller-0', serial: 64, newer: 55, hasChild: false, replaced: true, newerAgeS: 176, childlessNewest: true }]);
   });
 });
 

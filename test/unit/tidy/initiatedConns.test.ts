@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initiatedConns } from '../../../src/tidy.js';
+import { deleteOrRekey, initiatedConns } from '../../../src/tidy.js';
+import type { SupersededIkeSa } from '../../../src/libreswan/supersededSas.js';
 import { generateFrom, small } from '../../helpers/inputs.js';
 
 describe('initiatedConns', () => {
@@ -47,5 +48,24 @@ describe('initiatedConns', () => {
     for (const c of notHere) expect(got.has(c), c).toBe(false);
     expect(got.has('other')).toBe(false);
     expect(initiatedConns(join(dir, 'missing'), join(dir, 'missing-too'))).toEqual(new Map());
+  });
+});
+
+describe('deleteOrRekey', () => {
+  const A = 'overcloud-storage-to-overcloud-novacompute-0';
+  const B = 'overcloud-tenant-to-overcloud-novacompute-0';
+  const stale = (conn: string, serial: number, newer: number, extra: Partial<SupersededIkeSa> = {}): SupersededIkeSa => ({ conn, serial, newer, hasChild: false, replaced: true, newerAgeS: 120, ...extra });
+  const initiated = new Map([[A, 0], [B, 0]]);
+
+  it("on a conn this node initiates, a stale IKE SA with the higher serial (a restarted peer's dropped half): the conn rekeyed first, its stale SAs left for a later round", () => {
+    // As in the guest: #57 (the peer's abandoned initiation, answered here) beside #53, which carries the traffic.
+    expect(deleteOrRekey([stale(A, 57, 53), stale(A, 41, 53), stale(B, 12, 30)], initiated)).toEqual({ stale: [stale(B, 12, 30)], rekey: [stale(A, 57, 53)] });
+  });
+
+  it('a lower serial, a conn this node answers, or a childless newest (rekeying would act on it): deleted as before', () => {
+    expect(deleteOrRekey([stale(A, 41, 53)], initiated)).toEqual({ stale: [stale(A, 41, 53)], rekey: [] });
+    expect(deleteOrRekey([stale('overcloud-storage-to-overcloud-controller-0', 57, 53)], initiated)).toEqual({ stale: [stale('overcloud-storage-to-overcloud-controller-0', 57, 53)], rekey: [] });
+    const childless = stale(A, 66, 53, { childlessNewest: true });
+    expect(deleteOrRekey([childless], initiated)).toEqual({ stale: [childless], rekey: [] });
   });
 });
