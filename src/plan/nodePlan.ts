@@ -13,7 +13,7 @@ import { InputError } from '../model/errors.js';
 import { CONN_NAME, HOST_NAME, nodePaths } from '../model/names.js';
 import type { PacemakerPlan } from './pacemaker.js';
 import { sha256 } from '../text/sha256.js';
-import type { Conn, ConnAuto, ConnKind, DeployStep, HostPlan, PskSecret } from './tunnels.js';
+import type { Conn, ConnAuto, ConnKind, DeployStep, HostPlan } from './tunnels.js';
 
 const NODE_PLAN_FORMAT = 'tripleo-ipsec node plan';
 
@@ -96,22 +96,6 @@ export function keyId(psk: string, host: string, conn: string): string {
   return sha256(`tripleo-ipsec key id\0${host}\0${conn}\0${psk}`).slice(0, 16);
 }
 
-/** A host's PSKs by their pair of ids, either order (a mesh host has thousands: no linear search per conn). */
-function keysByIds(secrets: PskSecret[]): Map<string, PskSecret> {
-  const m = new Map<string, PskSecret>();
-  for (const s of secrets) {
-    m.set(`${s.ids[0]} ${s.ids[1]}`, s);
-    m.set(`${s.ids[1]} ${s.ids[0]}`, s);
-  }
-  return m;
-}
-
-/** The PSK a conn authenticates with: the secret for its two ids (or addresses, where it has no ids). */
-function connKey(c: Conn, keys: Map<string, PskSecret>): PskSecret | undefined {
-  const opt = (k: string) => c.options.find(([x]) => x === k)?.[1];
-  return keys.get(`${opt('leftid') ?? opt('left')} ${opt('rightid') ?? opt('right')}`);
-}
-
 export interface NodePlanInputs {
   plan: HostPlan;
   /** The host's other files, rendered, with the step each belongs to. */
@@ -125,7 +109,6 @@ export interface NodePlanInputs {
 }
 
 export function buildNodePlan(i: NodePlanInputs): NodePlan {
-  const psks = keysByIds(i.plan.files.flatMap((f) => f.secrets));
   return {
     format: NODE_PLAN_FORMAT,
     version: 1,
@@ -133,7 +116,7 @@ export function buildNodePlan(i: NodePlanInputs): NodePlan {
     files: i.files.map((f) => ({ path: f.path, mode: octal(f.mode), step: f.step, sha256: sha256(f.content) })),
     conns: i.plan.files.flatMap((f) =>
       f.conns.map((c) => {
-        const key = connKey(c, psks);
+        const key = c.psk;
         return {
           name: c.name,
           kind: c.kind,

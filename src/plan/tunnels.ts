@@ -35,6 +35,8 @@ export interface Conn {
   /** The VIP it carries (VIP ends and holder ends). */
   vip?: string;
   options: [string, string][];
+  /** The pre-shared key it authenticates with (PSK authentication): the secret of its two ids, as its host's secrets hold it. */
+  psk?: PskSecret;
 }
 
 export interface PskSecret {
@@ -197,14 +199,16 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
     initiator: { dpdaction: ['dpdaction', 'restart'] as [string, string], alias: ['connalias', connNames.meshAlias(network, 'start')] as [string, string] },
     responder: { dpdaction: ['dpdaction', 'clear'] as [string, string], alias: ['connalias', connNames.meshAlias(network, 'route')] as [string, string] },
   };
+  const secrets = cert ? [] : peers.map((p) => pskSecret(o, [me, p.addresses[network]], () => derive(o).pair(network, me, p.addresses[network])));
   return {
     step: 1,
     confName: fileNames.networkConf(network),
     secretsName: fileNames.networkSecrets(network),
     header: `node-to-node tunnels of ${node.name} on ${network}`,
-    conns: peers.map((p) => {
+    conns: peers.map((p, i) => {
       const initiator = initiatesTo(me, p.addresses[network]);
       return {
+        ...(secrets.length ? { psk: secrets[i] } : {}),
         name: connNames.nodeToNode(network, p.name),
         kind: 'node-to-node',
         network,
@@ -227,7 +231,7 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
         ],
       } satisfies Conn;
     }),
-    secrets: cert ? [] : peers.map((p) => pskSecret(o, [me, p.addresses[network]], () => derive(o).pair(network, me, p.addresses[network]))),
+    secrets,
   };
 }
 
@@ -252,6 +256,10 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
   const files: ConnFile[] = [];
   // The holder needs every peer's key; any other node only its own.
   const keyed = node.pacemaker ? [node, ...peers] : [node];
+  const keys = keyed.map((p) => {
+    const addr = p.addresses[vip.network];
+    return pskSecret(o, [ids.vip(vip.name), ids.vipPeer(vip.name, p.name)], () => derive(o).vip(vip.name, vip.address, addr));
+  });
   files.push({
     step: 3,
     confName: fileNames.vipConf(vip.name),
@@ -260,6 +268,7 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
     conns: [
       {
         name: tunnel,
+        psk: keys[0],
         kind: 'vip-end',
         network: vip.network,
         vip: vip.name,
@@ -279,10 +288,7 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
         ],
       },
     ],
-    secrets: keyed.map((p) => {
-      const addr = p.addresses[vip.network];
-      return pskSecret(o, [ids.vip(vip.name), ids.vipPeer(vip.name, p.name)], () => derive(o).vip(vip.name, vip.address, addr));
-    }),
+    secrets: keys,
   });
   if (node.pacemaker && peers.length) {
     files.push({
@@ -290,7 +296,9 @@ function vipFiles(o: Overcloud, node: OvercloudNode, vip: Overcloud['vips'][numb
       agentOnly: true,
       confName: fileNames.vipHolderConf(vip.name),
       header: `the ${vip.name} VIP's ends while ${node.name} holds ${vip.address}: ocf:tripleo:ipsec links this file into ${RUN_DIR} (which ipsec.conf includes) and starts them; nothing loads it elsewhere`,
-      conns: peers.map((p) => ({
+      // keys: this node's own first, then each peer's, in the order of peers.
+      conns: peers.map((p, i) => ({
+        psk: keys[i + 1],
         name: connNames.vipToPeer(vip.name, p.name),
         kind: 'vip-holder',
         network: vip.network,

@@ -46,6 +46,9 @@ export function serveRenderRequests(): void {
   });
 }
 
+/** Each worker's young generation, in MiB (resourceLimits.maxYoungGenerationSizeMb). */
+const YOUNG_GENERATION_MB = 96;
+
 /** How many hosts may be rendered ahead of the writer, per worker. */
 const AHEAD_PER_WORKER = 3;
 
@@ -55,7 +58,8 @@ const AHEAD_PER_WORKER = 3;
  * worker: the bundled CLI); each host's summary is handed to `summarized`.
  */
 export async function* renderInWorkers(job: RenderJob, hosts: readonly string[], script: string, threads: number, summarized: (s: HostSummary) => void = () => {}): AsyncGenerator<OutputFile> {
-  const workers = Array.from({ length: Math.max(1, Math.min(threads, hosts.length)) }, () => new Worker(script, { workerData: { role: ROLE, job } }));
+  // A young generation larger than V8's default: a host's render makes a great many short-lived strings.
+  const workers = Array.from({ length: Math.max(1, Math.min(threads, hosts.length)) }, () => new Worker(script, { workerData: { role: ROLE, job }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
   const arrived = new Map<number, Reply>();
   let wake: (() => void) | undefined;
   let failure: Error | undefined;
