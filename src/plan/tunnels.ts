@@ -208,7 +208,6 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
     conns: peers.map((p, i) => {
       const initiator = initiatesTo(me, p.addresses[network]);
       return {
-        ...(secrets.length ? { psk: secrets[i] } : {}),
         name: connNames.nodeToNode(network, p.name),
         kind: 'node-to-node',
         network,
@@ -216,6 +215,9 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
         step: 1,
         auto: initiator ? 'start' : 'route',
         comment: `${node.name} <-> ${p.name}; ${initiator ? 'this end initiates' : `${p.name} initiates, traffic from here triggers it too`}`,
+        // A plain property, not a conditional spread: an object literal with a spread is made property by
+        // property, and at a million conns that was a fifth of generate's time.
+        psk: cert ? undefined : secrets[i],
         options: [
           ['left', me],
           ['right', p.addresses[network]],
