@@ -4,7 +4,8 @@
 //   -> key material (the PSK: given, kept or new; each host's certificate:
 //      kept or issued) made at one stage, an immutable value from there on
 //   -> plan (pure: every host, Pacemaker, the summary)
-//   -> render (pure, one host at a time, as the files are consumed)
+//   -> render (pure, one host at a time, as the files are consumed; the CLI
+//      has worker threads render the hosts, src/render/renderWorkers.ts)
 //   -> the caller writes them (src/output/outputTree.ts).
 import { type AlgorithmJudge, type InputOptions, type KeyOptions, loadInputs, loadKeyMaterial } from './inputs/load.js';
 import { ValidationError } from './model/errors.js';
