@@ -5,8 +5,9 @@
 // beside their conn's newest on an IKE SA that stays). One `whack
 // --showstates`, then one `whack --deletestate` each; pluto sends the peer
 // a Delete, which a restarted peer no longer knows and ignores. Only our
-// conns; on those this node initiates, only once the pair has settled.
-// And the conns this node initiates that have no IKE SA at all (a VIP
+// conns; on those this node initiates, only once the pair has settled, and
+// when the stale one has the higher serial, only after a rekey of the one
+// that stays (deleteOrRekey). And the conns this node initiates that have no IKE SA at all (a VIP
 // holder's end that a failed liveness probe cleared): initiated again.
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
