@@ -101,7 +101,7 @@ const RESPONDER_WAIT_S = 200;
  * retransmits each exchange for retransmit-timeout (pluto's default 60 s, the
  * plan sets none for the mesh), has given up on it.
  */
-export const ABANDONED_AFTER_S = 60;
+const ABANDONED_AFTER_S = 60;
 
 export interface AbandonedHalfOpenSa {
   conn: string;

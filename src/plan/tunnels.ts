@@ -191,8 +191,7 @@ function meshFile(o: Overcloud, node: OvercloudNode, network: string): ConnFile 
   const cert = o.vars.ipsec_auth === 'cert';
   const peers = o.nodes.filter((p) => p.name !== node.name && p.addresses[network] !== undefined);
   if (!me || peers.length === 0) return undefined;
-  // One set of the options every conn of the file shares: the renderer and the digest meet the same
-  // pairs again and again (a mesh host has thousands of conns), and remember what they made of each.
+  // The options every conn of the file shares, made once per file: a mesh host has thousands of conns.
   const shared = cert ? esp(o).filter(([k]) => k !== 'authby') : esp(o);
   const tail = [...shunts(o), ...DPD];
   const ends = {

@@ -82,7 +82,7 @@ export function checkNode(node: string, expected: ExpectedTunnel[], status: Plut
     const sas = byConn.get(t.conn) ?? NO_SAS;
     const states = sas.states;
     const counts = { ike: sas.ike, negotiating: sas.negotiating, child: sas.child };
-    const fault = (f: TunnelFault) => problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: f, counts });
+    const fault = (f: TunnelFault, about: Pick<TunnelProblem, 'stale' | 'abandoned'> = {}) => problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: f, counts, ...about });
     if (!ikeUp(sas)) {
       fault(counts.negotiating ? 'half-open' : 'missing');
       continue;
@@ -94,12 +94,12 @@ export function checkNode(node: string, expected: ExpectedTunnel[], status: Plut
     const stale = counts.ike > 1 ? supersededIkeSas(t.conn, states).filter((x) => x.replaced) : [];
     if (counts.ike > 1) {
       if (stale.length === counts.ike - 1) {
-        problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: 'stale IKE SA', counts, stale: stale.map((s) => ({ serial: s.serial, newer: s.newer, withChild: s.hasChild })) });
+        fault('stale IKE SA', { stale: stale.map((s) => ({ serial: s.serial, newer: s.newer, withChild: s.hasChild })) });
       } else fault('duplicate IKE SA');
     }
     // A crossed negotiation's answer, left half-open: counted in the guide's half-open(N) until pluto's 200 s discard.
     const abandoned = abandonedHalfOpenSas(t.conn, states);
-    if (abandoned.length) problems.push({ node, network: t.network, conn: t.conn, kind: t.kind, ...(t.peer ? { peer: t.peer } : {}), ...(t.vip ? { vip: t.vip } : {}), fault: 'abandoned half-open IKE SA', counts, abandoned: abandoned.map((x) => ({ serial: x.serial, ageS: x.ageS })) });
+    if (abandoned.length) fault('abandoned half-open IKE SA', { abandoned: abandoned.map((x) => ({ serial: x.serial, ageS: x.ageS })) });
     if (counts.child === 0) fault('no Child SA');
     else {
       withChildSa++;
